@@ -1,0 +1,40 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "dkimctl",
+    products: [
+        .library(name: "DKIMKit", targets: ["DKIMKit"]),
+        .executable(name: "dkimctl", targets: ["dkimctl"]),
+    ],
+    dependencies: [
+        // Versions pinned to what the machine's package mirror holds.
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    ],
+    targets: [
+        // libcrypto (OpenSSL 3): key generation, PEM/DER, signatures, SHA-256.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // libidn2: IDNA2008 conversion of internationalised domain names to A-labels.
+        .systemLibrary(name: "CIDN2", pkgConfig: "libidn2", providers: [.apt(["libidn2-dev"])]),
+        .target(
+            name: "DKIMKit",
+            dependencies: [
+                "COpenSSL",
+                "CIDN2",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .executableTarget(
+            name: "dkimctl",
+            dependencies: [
+                "DKIMKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(name: "DKIMTestSupport", dependencies: ["DKIMKit"], path: "Tests/DKIMTestSupport"),
+        .testTarget(name: "DKIMKitTests", dependencies: ["DKIMKit", "DKIMTestSupport"]),
+        .testTarget(name: "DKIMCtlTests", dependencies: ["DKIMKit", "DKIMTestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

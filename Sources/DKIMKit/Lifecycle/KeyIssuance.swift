@@ -1,0 +1,126 @@
+import Foundation
+
+/// Everything `dkimctl new` asks for, already validated into domain types.
+public struct KeyRequest: Sendable {
+    public var domain: DomainName
+    public var provider: Provider
+    public var usage: Usage
+    public var owner: Owner
+    public var specification: KeySpecification
+    /// An explicit selector; nil to name one from `pattern` and today's date.
+    public var selector: Selector?
+    public var pattern: SelectorPattern
+    public var ttl: Int
+    public var recordOptions: RecordOptions
+
+    public init(
+        domain: DomainName, provider: Provider, usage: Usage = .default, owner: Owner,
+        specification: KeySpecification, selector: Selector? = nil, pattern: SelectorPattern = .default,
+        ttl: Int = PublishedRecord.defaultTTL, recordOptions: RecordOptions = RecordOptions()
+    ) {
+        self.domain = domain
+        self.provider = provider
+        self.usage = usage
+        self.owner = owner
+        self.specification = specification
+        self.selector = selector
+        self.pattern = pattern
+        self.ttl = ttl
+        self.recordOptions = recordOptions
+    }
+}
+
+/// Generates, stores and registers new keys.
+public struct KeyIssuer: Sendable {
+    public let registry: any KeyRegistry
+    public let state: StateDirectory
+    public let actor: Actor
+
+    public init(registry: any KeyRegistry, state: StateDirectory, actor: Actor) {
+        self.registry = registry
+        self.state = state
+        self.actor = actor
+    }
+
+    /// Generates a keypair for `request`, writes its private key file, then
+    /// registers it as `pending`, in that order: a crash in between leaves at
+    /// most an unreferenced file, never a row without its key.
+    ///
+    /// Nothing is written when any check fails; a key file whose registration
+    /// fails is removed again.
+    /// - Throws: `DKIMError` (`.invalidInput`, `.conflict`, `.crypto`, `.io`, `.registry`).
+    public func issue(_ request: KeyRequest, at time: Date) throws -> RegisteredKey {
+        let explicit = request.selector
+        var candidates: [Selector]
+        if let explicit {
+            try checkFree(explicit, in: request.domain)
+            candidates = [explicit]
+        } else {
+            candidates = try freeCandidates(for: request, at: time)
+        }
+        try PublishedRecord.validateTTL(request.ttl)
+
+        let keyPair = try KeyPair.generate(request.specification)
+        let pem = try keyPair.pkcs8PEM()
+
+        // Another process may take the same automatic name meanwhile: the
+        // registry's unique constraint decides, and the next free name is tried.
+        while !candidates.isEmpty {
+            let selector = candidates.removeFirst()
+            let name = try KeyRecordName(selector: selector, domain: request.domain)
+            let path = state.privateKeyPath(for: name)
+            do {
+                try PrivateKeyFile.write(pem, to: path)
+            } catch let error as DKIMError where error.kind == .conflict && explicit == nil {
+                continue
+            }
+            do {
+                return try registry.register(
+                    NewKeyRegistration(
+                        domain: request.domain, provider: request.provider, usage: request.usage,
+                        owner: request.owner, selector: selector, algorithm: keyPair.algorithm,
+                        bits: keyPair.bits, publicKey: keyPair.dkimPublicKey, fingerprint: keyPair.fingerprint,
+                        privateKeyPath: path, ttl: request.ttl, recordOptions: request.recordOptions),
+                    actor: actor, at: time)
+            } catch let error as DKIMError where error.kind == .conflict && explicit == nil {
+                PrivateKeyFile.discard(path)
+                continue
+            } catch {
+                PrivateKeyFile.discard(path)
+                throw error
+            }
+        }
+        throw DKIMError(.conflict, "no free selector left for \(request.provider)/\(request.usage) in \(request.domain) today (tried up to the suffix 'z')")
+    }
+
+    private func checkFree(_ selector: Selector, in domain: DomainName) throws {
+        let name = try KeyRecordName(selector: selector, domain: domain)
+        if try registry.key(selector: selector, domain: domain) != nil {
+            throw DKIMError(.conflict, "selector '\(selector)' already exists for \(domain); choose another selector")
+        }
+        let path = state.privateKeyPath(for: name)
+        if FileManager.default.fileExists(atPath: path) {
+            throw DKIMError(.conflict, "key file \(path) exists but is not in the registry (left by an interrupted run?); move it away or choose another selector")
+        }
+    }
+
+    /// The pattern's selector for `time`, then the same with `b`, `c`, … appended,
+    /// leaving out names already registered or holding a key file.
+    private func freeCandidates(for request: KeyRequest, at time: Date) throws -> [Selector] {
+        let base = try request.pattern.selector(provider: request.provider, usage: request.usage, date: time)
+        let taken = try registry.selectors(of: request.domain, startingWith: base.name)
+        var free: [Selector] = []
+        for suffix in SelectorPattern.sameDaySuffixes {
+            let selector = try Selector(base.name + suffix)
+            let name = try KeyRecordName(selector: selector, domain: request.domain)
+            if taken.contains(selector.name) || FileManager.default.fileExists(atPath: state.privateKeyPath(for: name)) {
+                continue
+            }
+            free.append(selector)
+        }
+        if free.isEmpty {
+            throw DKIMError(.conflict, "no free selector left for \(request.provider)/\(request.usage) in \(request.domain) today (\(base)…\(base)z are all taken)")
+        }
+        return free
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+
+/// How selectors are named from a slot and a generation date.
+///
+/// Tokens: `{provider}`, `{usage}`, `{yyyymmdd}`, `{yyyymm}`, `{yyyy}`, `{mm}`,
+/// `{dd}` (dates in UTC). The default, `{provider}-{usage}-{yyyymmdd}`, puts
+/// the generation date in the selector as CCCS ITSP.40.065 recommends.
+public struct SelectorPattern: Sendable, Hashable, CustomStringConvertible {
+    public static let `default` = SelectorPattern(trusted: "{provider}-{usage}-{yyyymmdd}")
+    static let tokens = ["provider", "usage", "yyyymmdd", "yyyymm", "yyyy", "mm", "dd"]
+
+    public let pattern: String
+
+    public init(_ pattern: String) throws {
+        var rest = Substring(pattern)
+        while let open = rest.firstIndex(of: "{") {
+            guard let close = rest[open...].firstIndex(of: "}") else {
+                throw DKIMError.invalid("selector pattern '\(pattern)' has an unclosed '{'")
+            }
+            let token = rest[rest.index(after: open)..<close]
+            if !SelectorPattern.tokens.contains(String(token)) {
+                throw DKIMError.invalid(
+                    "selector pattern '\(pattern)' uses unknown token '{\(token)}' (allowed: \(SelectorPattern.tokens.map { "{\($0)}" }.joined(separator: ", ")))")
+            }
+            rest = rest[rest.index(after: close)...]
+        }
+        self.pattern = pattern
+    }
+
+    init(trusted pattern: String) { self.pattern = pattern }
+
+    public var description: String { pattern }
+
+    /// The selector for a key of `provider`/`usage` generated at `date`, before any same-day suffix.
+    public func selector(provider: Provider, usage: Usage, date: Date) throws -> Selector {
+        let parts = Calendar.utc.dateComponents([.year, .month, .day], from: date)
+        let yyyy = String(format: "%04d", parts.year!)
+        let mm = String(format: "%02d", parts.month!)
+        let dd = String(format: "%02d", parts.day!)
+        let values = [
+            "provider": provider.selectorToken, "usage": usage.name,
+            "yyyymmdd": yyyy + mm + dd, "yyyymm": yyyy + mm, "yyyy": yyyy, "mm": mm, "dd": dd,
+        ]
+        var name = pattern
+        for (token, value) in values {
+            name = name.replacingOccurrences(of: "{\(token)}", with: value)
+        }
+        do {
+            return try Selector(name)
+        } catch let error as DKIMError {
+            throw DKIMError.invalid("selector pattern '\(pattern)' produced an invalid selector: \(error.message)")
+        }
+    }
+
+    /// The suffixes tried, in order, when a selector is already taken on the same day: "", "b", "c", … "z".
+    static let sameDaySuffixes: [String] = [""] + "bcdefghijklmnopqrstuvwxyz".map { String($0) }
+}
+
+extension Calendar {
+    /// A Gregorian calendar in UTC: selectors and audit dates never depend on the machine's time zone.
+    static let utc: Calendar = {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        return calendar
+    }()
+}

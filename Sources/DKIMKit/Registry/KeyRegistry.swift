@@ -1,0 +1,49 @@
+import Foundation
+
+/// The registry of slots, keys and events, independent of where it is stored.
+///
+/// Every method that changes something is one transaction that keeps the
+/// invariants (unique selectors per domain, one event per change, an unbroken
+/// event chain). `SQLiteRegistry` is the embedded implementation; a server
+/// database can sit behind the same protocol.
+public protocol KeyRegistry: Sendable {
+    /// The owner recorded by `init`, used when a new key names none.
+    func defaultOwner() throws -> Owner?
+
+    /// Records `owner` as the default; returns false when it already was.
+    @discardableResult
+    func setDefaultOwner(_ owner: Owner, actor: Actor, at time: Date) throws -> Bool
+
+    /// Records that the registry was set up (the first event of the chain). Does nothing if already done.
+    func recordInitialisation(actor: Actor, at time: Date, details: [String: String]) throws
+
+    /// The selectors of `domain` that start with `prefix`.
+    func selectors(of domain: DomainName, startingWith prefix: String) throws -> Set<String>
+
+    /// Registers a new `pending` key, creating its slot (or updating the slot's owner) as needed,
+    /// and writes the matching events.
+    /// - Throws: `DKIMError.conflict` when the selector is already used for the domain.
+    func register(_ registration: NewKeyRegistration, actor: Actor, at time: Date) throws -> RegisteredKey
+
+    /// The key with `selector` in `domain`, if any.
+    func key(selector: Selector, domain: DomainName) throws -> RegisteredKey?
+
+    /// Calls `body` for every key matching `filter`, ordered by domain then selector,
+    /// without loading them all at once.
+    func forEachKey(matching filter: KeyFilter, _ body: (RegisteredKey) throws -> Void) throws
+
+    /// The events that concern one key, oldest first.
+    func events(forKey keyID: Int64) throws -> [RegistryEvent]
+
+    /// Recomputes every event's hash and link, and compares the last one with the recorded head.
+    func verifyEventChain() throws -> EventChainVerification
+}
+
+extension KeyRegistry {
+    /// Every key matching `filter`, in memory.
+    public func keys(matching filter: KeyFilter = KeyFilter()) throws -> [RegisteredKey] {
+        var keys: [RegisteredKey] = []
+        try forEachKey(matching: filter) { keys.append($0) }
+        return keys
+    }
+}

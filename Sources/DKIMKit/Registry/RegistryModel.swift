@@ -1,0 +1,155 @@
+import Foundation
+
+/// One signing route, `(domain, provider, usage)`, with the person or team that answers for it.
+public struct Slot: Sendable, Equatable {
+    public let id: Int64
+    public let domain: DomainName
+    public let provider: Provider
+    public let usage: Usage
+    public let owner: Owner
+    public let createdAt: Date
+}
+
+/// The optional tags of a key record that a user chooses at generation time.
+public struct RecordOptions: Sendable, Equatable {
+    /// `h=`: hash algorithms the key may be used with (dkimctl only offers `sha256`).
+    public var hashAlgorithms: [String]?
+    /// `s=`: service types (`email` or `*`).
+    public var serviceTypes: [String]?
+    /// `t=`: flags `y` (testing) and `s` (strict: no subdomains in `i=`).
+    public var flags: [String]
+    /// `n=`: notes for people.
+    public var notes: String?
+
+    public init(hashAlgorithms: [String]? = nil, serviceTypes: [String]? = nil, flags: [String] = [], notes: String? = nil) {
+        self.hashAlgorithms = hashAlgorithms
+        self.serviceTypes = serviceTypes
+        self.flags = flags
+        self.notes = notes
+    }
+}
+
+/// A key as the registry knows it. Never holds private key material: only the
+/// path of the file that does.
+public struct RegisteredKey: Sendable, Equatable {
+    public let id: Int64
+    public let slotID: Int64
+    public let domain: DomainName
+    public let provider: Provider
+    public let usage: Usage
+    public let owner: Owner
+    public let selector: Selector
+    public let algorithm: KeyAlgorithm
+    public let bits: Int
+    public let state: KeyState
+    /// The `p=` value, base64.
+    public let publicKey: String
+    /// `sha256:<hex>` of the decoded `p=` bytes.
+    public let fingerprint: String
+    public let privateKeyPath: String?
+    public let ttl: Int
+    public let recordOptions: RecordOptions
+    public let createdAt: Date
+    public let publishedAt: Date?
+    public let activatedAt: Date?
+    public let expiresAt: Date?
+    public let retiredAt: Date?
+    public let revokedAt: Date?
+
+    /// `<selector>._domainkey.<domain>`; valid by construction (checked at registration).
+    public var recordName: KeyRecordName {
+        // The registry only stores names that passed `KeyRecordName`'s checks.
+        try! KeyRecordName(selector: selector, domain: domain)
+    }
+
+    /// The key record this key publishes.
+    public var record: DKIMKeyRecord {
+        DKIMKeyRecord(
+            hashAlgorithms: recordOptions.hashAlgorithms, keyType: algorithm.rawValue,
+            notes: recordOptions.notes, publicKey: publicKey,
+            serviceTypes: recordOptions.serviceTypes, flags: recordOptions.flags)
+    }
+
+    public var publishedRecord: PublishedRecord {
+        PublishedRecord(name: recordName, ttl: ttl, record: record)
+    }
+}
+
+/// What a caller asks the registry to record for a freshly generated key.
+public struct NewKeyRegistration: Sendable {
+    public var domain: DomainName
+    public var provider: Provider
+    public var usage: Usage
+    public var owner: Owner
+    public var selector: Selector
+    public var algorithm: KeyAlgorithm
+    public var bits: Int
+    public var publicKey: String
+    public var fingerprint: String
+    public var privateKeyPath: String
+    public var ttl: Int
+    public var recordOptions: RecordOptions
+
+    public init(
+        domain: DomainName, provider: Provider, usage: Usage, owner: Owner, selector: Selector,
+        algorithm: KeyAlgorithm, bits: Int, publicKey: String, fingerprint: String,
+        privateKeyPath: String, ttl: Int, recordOptions: RecordOptions
+    ) {
+        self.domain = domain
+        self.provider = provider
+        self.usage = usage
+        self.owner = owner
+        self.selector = selector
+        self.algorithm = algorithm
+        self.bits = bits
+        self.publicKey = publicKey
+        self.fingerprint = fingerprint
+        self.privateKeyPath = privateKeyPath
+        self.ttl = ttl
+        self.recordOptions = recordOptions
+    }
+}
+
+/// Which keys a listing wants; nil fields match everything.
+public struct KeyFilter: Sendable, Equatable {
+    public var domain: DomainName?
+    public var provider: Provider?
+    public var usage: Usage?
+    public var owner: String?
+    public var states: [KeyState]
+    /// Only keys whose `expires_at` is at or before this instant.
+    public var expiringBefore: Date?
+
+    public init(
+        domain: DomainName? = nil, provider: Provider? = nil, usage: Usage? = nil, owner: String? = nil,
+        states: [KeyState] = [], expiringBefore: Date? = nil
+    ) {
+        self.domain = domain
+        self.provider = provider
+        self.usage = usage
+        self.owner = owner
+        self.states = states
+        self.expiringBefore = expiringBefore
+    }
+}
+
+/// Who did something, as the event log records it: `user@host`.
+public struct Actor: Sendable, Equatable, CustomStringConvertible {
+    public let name: String
+
+    public init(_ name: String) { self.name = name }
+
+    /// The effective user and the host name, or `DKIMCTL_ACTOR` when set
+    /// (for automation that acts on a person's behalf).
+    public static func current(environment: [String: String] = ProcessInfo.processInfo.environment) -> Actor {
+        if let name = environment["DKIMCTL_ACTOR"], !name.isEmpty { return Actor(name) }
+        var user = "uid\(geteuid())"
+        if let entry = getpwuid(geteuid()), let name = entry.pointee.pw_name { user = String(cString: name) }
+        var host = [CChar](repeating: 0, count: 256)
+        gethostname(&host, host.count - 1)
+        let hostName = String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return Actor("\(user)@\(hostName.isEmpty ? "localhost" : hostName)")
+    }
+
+    public var description: String { name }
+}

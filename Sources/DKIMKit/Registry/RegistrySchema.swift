@@ -1,0 +1,86 @@
+import GRDB
+
+/// The registry's schema, as named migrations.
+///
+/// A migration that has shipped is never edited: a change is a new migration
+/// appended below it.
+enum RegistrySchema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+
+        migrator.registerMigration("v1-slots-keys-events") { db in
+            try db.create(table: "registry_meta") { table in
+                table.primaryKey("name", .text)
+                table.column("value", .text).notNull()
+            }
+
+            try db.create(table: "slot") { table in
+                table.autoIncrementedPrimaryKey("id")
+                table.column("domain", .text).notNull()
+                table.column("provider", .text).notNull()
+                table.column("usage", .text).notNull()
+                table.column("owner", .text).notNull()
+                table.column("created_at", .datetime).notNull()
+                table.uniqueKey(["domain", "provider", "usage"])
+            }
+
+            try db.create(table: "key") { table in
+                table.autoIncrementedPrimaryKey("id")
+                table.column("slot_id", .integer).notNull().references("slot", onDelete: .restrict)
+                table.column("domain", .text).notNull()
+                table.column("selector", .text).notNull()
+                table.column("algorithm", .text).notNull()
+                    .check(sql: "algorithm IN ('rsa', 'ed25519')")
+                table.column("bits", .integer).notNull()
+                table.column("state", .text).notNull()
+                    .check(sql: "state IN ('pending', 'published', 'active', 'retired', 'revoked')")
+                table.column("public_key", .text).notNull()
+                table.column("fingerprint", .text).notNull()
+                table.column("private_key_path", .text)
+                table.column("ttl", .integer).notNull()
+                table.column("hash_algorithms", .text)
+                table.column("service_types", .text)
+                table.column("flags", .text)
+                table.column("notes", .text)
+                table.column("created_at", .datetime).notNull()
+                table.column("published_at", .datetime)
+                table.column("activated_at", .datetime)
+                table.column("expires_at", .datetime)
+                table.column("retired_at", .datetime)
+                table.column("revoked_at", .datetime)
+                table.uniqueKey(["domain", "selector"])
+            }
+            try db.create(index: "key_state", on: "key", columns: ["state"])
+            // At most one active key per slot (DESIGN.md, "Concepts").
+            try db.execute(sql: "CREATE UNIQUE INDEX key_one_active_per_slot ON key(slot_id) WHERE state = 'active'")
+            try db.execute(sql: """
+                CREATE TRIGGER key_never_deleted BEFORE DELETE ON key
+                BEGIN SELECT RAISE(ABORT, 'keys are never deleted from the registry; revoke them'); END
+                """)
+
+            try db.create(table: "event") { table in
+                table.autoIncrementedPrimaryKey("id")
+                table.column("time", .text).notNull()
+                table.column("actor", .text).notNull()
+                table.column("key_id", .integer).references("key", onDelete: .restrict)
+                table.column("domain", .text)
+                table.column("selector", .text)
+                table.column("action", .text).notNull()
+                table.column("from_state", .text)
+                table.column("to_state", .text)
+                table.column("details", .text).notNull()
+                table.column("previous_hash", .text).notNull()
+                table.column("hash", .text).notNull().unique()
+            }
+            try db.create(index: "event_key", on: "event", columns: ["key_id"])
+            // Append-only: the hash chain proves tampering, these triggers prevent accidents.
+            try db.execute(sql: """
+                CREATE TRIGGER event_append_only_update BEFORE UPDATE ON event
+                BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+                CREATE TRIGGER event_append_only_delete BEFORE DELETE ON event
+                BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+                """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,360 @@
+import Foundation
+import GRDB
+
+/// The embedded registry: one SQLite file in WAL mode, written only through
+/// `BEGIN IMMEDIATE` transactions so that concurrent dkimctl processes queue
+/// up instead of failing half-way.
+public struct SQLiteRegistry: KeyRegistry {
+    private let writer: any DatabaseWriter
+    /// The database file, or nil for an in-memory registry.
+    public let path: String?
+
+    /// Seconds a writer waits for another process's transaction before giving up.
+    public static let busyTimeout: TimeInterval = 10
+
+    /// Opens (and migrates) the registry at `path`.
+    /// - Parameter create: whether a missing file may be created (only `init` does).
+    /// - Throws: `DKIMError.notInitialized` when the file is missing and `create` is false;
+    ///   `DKIMError.registry` when it is not a dkimctl registry or was written by a newer version.
+    public static func open(path: String, create: Bool) throws -> SQLiteRegistry {
+        if !create, !FileManager.default.fileExists(atPath: path) {
+            throw DKIMError(.notInitialized, "no registry at \(path)")
+        }
+        do {
+            let pool = try DatabasePool(path: path, configuration: configuration())
+            return try SQLiteRegistry(writer: pool, path: path)
+        } catch let error as DatabaseError {
+            throw DKIMError(.registry, "registry \(path) cannot be opened: \(error.message ?? error.resultCode.description) (is it a dkimctl registry? restore it from a backup)")
+        }
+    }
+
+    /// A registry that lives in memory, with the same schema and configuration (for tests).
+    public static func inMemory() throws -> SQLiteRegistry {
+        try SQLiteRegistry(writer: DatabaseQueue(configuration: configuration()), path: nil)
+    }
+
+    private static func configuration() -> Configuration {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(busyTimeout)
+        configuration.foreignKeysEnabled = true
+        configuration.prepareDatabase { db in
+            // The registry is an audit record: every commit reaches the disk.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        return configuration
+    }
+
+    private init(writer: any DatabaseWriter, path: String?) throws {
+        self.writer = writer
+        self.path = path
+        let migrator = RegistrySchema.migrator
+        let superseded = try writer.read { db in try migrator.hasBeenSuperseded(db) }
+        if superseded {
+            throw DKIMError(.registry, "registry \(path ?? ":memory:") was written by a newer dkimctl; upgrade dkimctl to use it")
+        }
+        try migrator.migrate(writer)
+    }
+
+    // MARK: - Settings
+
+    public func defaultOwner() throws -> Owner? {
+        try read { db in try Self.meta(db, "default_owner").map(Owner.init(trusted:)) }
+    }
+
+    @discardableResult
+    public func setDefaultOwner(_ owner: Owner, actor: Actor, at time: Date) throws -> Bool {
+        try write { db in
+            let previous = try Self.meta(db, "default_owner")
+            if previous == owner.address { return false }
+            try Self.setMeta(db, "default_owner", owner.address)
+            var details = ["owner": owner.address]
+            if let previous { details["previous_owner"] = previous }
+            try Self.append(EventDraft(action: "registry.default-owner-set", details: details), db: db, actor: actor, time: time)
+            return true
+        }
+    }
+
+    public func recordInitialisation(actor: Actor, at time: Date, details: [String: String]) throws {
+        try write { db in
+            if try Self.meta(db, "initialized_at") != nil { return }
+            try Self.setMeta(db, "initialized_at", Timestamp.iso8601Milliseconds(time))
+            try Self.append(EventDraft(action: "registry.initialized", details: details), db: db, actor: actor, time: time)
+        }
+    }
+
+    // MARK: - Keys
+
+    public func selectors(of domain: DomainName, startingWith prefix: String) throws -> Set<String> {
+        try read { db in
+            let escaped = prefix.replacingOccurrences(of: "\\", with: "\\\\")
+                .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+            let names = try String.fetchAll(
+                db, sql: "SELECT selector FROM key WHERE domain = ? AND selector LIKE ? ESCAPE '\\'",
+                arguments: [domain.ascii, escaped + "%"])
+            return Set(names)
+        }
+    }
+
+    public func register(_ registration: NewKeyRegistration, actor: Actor, at time: Date) throws -> RegisteredKey {
+        let time = Timestamp.truncatedToMilliseconds(time)
+        return try write { db in
+            let domain = registration.domain.ascii
+            if try Self.keyID(db, domain: domain, selector: registration.selector.name) != nil {
+                throw DKIMError(.conflict, "selector '\(registration.selector)' already exists for \(domain)")
+            }
+            let slotID = try Self.slotID(for: registration, db: db, actor: actor, time: time)
+            let options = registration.recordOptions
+            try db.execute(
+                sql: """
+                    INSERT INTO key (slot_id, domain, selector, algorithm, bits, state, public_key, fingerprint,
+                                     private_key_path, ttl, hash_algorithms, service_types, flags, notes, created_at)
+                    VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    slotID, domain, registration.selector.name, registration.algorithm.rawValue, registration.bits,
+                    registration.publicKey, registration.fingerprint, registration.privateKeyPath, registration.ttl,
+                    options.hashAlgorithms?.joined(separator: ":"), options.serviceTypes?.joined(separator: ":"),
+                    options.flags.isEmpty ? nil : options.flags.joined(separator: ":"), options.notes, time,
+                ])
+            let keyID = db.lastInsertedRowID
+            try Self.append(
+                EventDraft(
+                    action: "key.created", keyID: keyID, domain: domain, selector: registration.selector.name,
+                    toState: .pending,
+                    details: [
+                        "provider": registration.provider.identifier, "usage": registration.usage.name,
+                        "owner": registration.owner.address, "algorithm": registration.algorithm.rawValue,
+                        "bits": String(registration.bits), "fingerprint": registration.fingerprint,
+                        "private_key_path": registration.privateKeyPath, "ttl": String(registration.ttl),
+                    ]),
+                db: db, actor: actor, time: time)
+            guard let key = try Self.fetchKeys(db, where: "key.id = ?", arguments: [keyID]).first else {
+                throw DKIMError(.registry, "key \(registration.selector) vanished inside its own transaction")
+            }
+            return key
+        }
+    }
+
+    public func key(selector: Selector, domain: DomainName) throws -> RegisteredKey? {
+        try read { db in
+            try Self.fetchKeys(db, where: "key.domain = ? AND key.selector = ?", arguments: [domain.ascii, selector.name]).first
+        }
+    }
+
+    public func forEachKey(matching filter: KeyFilter, _ body: (RegisteredKey) throws -> Void) throws {
+        var conditions: [String] = []
+        var arguments = StatementArguments()
+        if let domain = filter.domain {
+            conditions.append("key.domain = ?")
+            _ = arguments.append(contentsOf: [domain.ascii])
+        }
+        if let provider = filter.provider {
+            conditions.append("slot.provider = ?")
+            _ = arguments.append(contentsOf: [provider.identifier])
+        }
+        if let usage = filter.usage {
+            conditions.append("slot.usage = ?")
+            _ = arguments.append(contentsOf: [usage.name])
+        }
+        if let owner = filter.owner {
+            conditions.append("slot.owner = ? COLLATE NOCASE")
+            _ = arguments.append(contentsOf: [owner])
+        }
+        if !filter.states.isEmpty {
+            conditions.append("key.state IN (\(filter.states.map { _ in "?" }.joined(separator: ", ")))")
+            _ = arguments.append(contentsOf: StatementArguments(filter.states.map(\.rawValue)))
+        }
+        if let limit = filter.expiringBefore {
+            conditions.append("key.expires_at IS NOT NULL AND key.expires_at <= ?")
+            _ = arguments.append(contentsOf: [limit])
+        }
+        let clause = conditions.isEmpty ? "1" : conditions.joined(separator: " AND ")
+        try read { db in
+            let cursor = try Row.fetchCursor(db, sql: Self.keySelect + " WHERE \(clause) ORDER BY key.domain, key.selector", arguments: arguments)
+            while let row = try cursor.next() {
+                try body(Self.decodeKey(row))
+            }
+        }
+    }
+
+    public func events(forKey keyID: Int64) throws -> [RegistryEvent] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM event WHERE key_id = ? ORDER BY id", arguments: [keyID]).map(Self.decodeEvent)
+        }
+    }
+
+    public func verifyEventChain() throws -> EventChainVerification {
+        try read { db in
+            var problems: [String] = []
+            var previousHash = RegistryEvent.genesisHash
+            var count = 0
+            var previousID: Int64 = 0
+            let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM event ORDER BY id")
+            while let row = try cursor.next() {
+                let event = Self.decodeEvent(row)
+                count += 1
+                if event.previousHash != previousHash {
+                    problems.append("event \(event.id) (\(event.action)) does not link to the event before it: an event was removed, inserted or altered before it")
+                }
+                if event.computedHash != event.hash {
+                    problems.append("event \(event.id) (\(event.action)) was altered: its stored hash does not match its content")
+                }
+                if event.id != previousID + 1 {
+                    problems.append("event ids jump from \(previousID) to \(event.id): events are missing")
+                }
+                previousID = event.id
+                previousHash = event.hash
+            }
+            let headID = try Self.meta(db, "event_head_id").flatMap { Int64($0) } ?? 0
+            let headHash = try Self.meta(db, "event_head_hash") ?? RegistryEvent.genesisHash
+            if headID != previousID || headHash != previousHash {
+                problems.append("the log ends at event \(previousID) but the registry recorded event \(headID) as the last: events were removed from the end")
+            }
+            return EventChainVerification(eventCount: count, headHash: previousHash, problems: problems)
+        }
+    }
+
+    // MARK: - Transactions
+
+    private func write<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try writer.writeWithoutTransaction { db in
+                var result: T?
+                try db.inTransaction(.immediate) {
+                    result = try body(db)
+                    return .commit
+                }
+                return result!
+            }
+        } catch let error as DatabaseError {
+            throw translate(error)
+        }
+    }
+
+    private func read<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try writer.read(body)
+        } catch let error as DatabaseError {
+            throw translate(error)
+        }
+    }
+
+    private func translate(_ error: DatabaseError) -> DKIMError {
+        if error.resultCode == .SQLITE_BUSY {
+            return DKIMError(.registry, "registry \(path ?? ":memory:") is busy: another dkimctl held it for more than \(Int(Self.busyTimeout)) s; try again")
+        }
+        if error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
+            return DKIMError(.conflict, "registry refused a duplicate: \(error.message ?? "unique constraint")")
+        }
+        return DKIMError(.registry, "registry \(path ?? ":memory:"): \(error.message ?? error.resultCode.description)")
+    }
+
+    // MARK: - Rows
+
+    private static func meta(_ db: Database, _ name: String) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT value FROM registry_meta WHERE name = ?", arguments: [name])
+    }
+
+    private static func setMeta(_ db: Database, _ name: String, _ value: String) throws {
+        try db.execute(
+            sql: "INSERT INTO registry_meta (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+            arguments: [name, value])
+    }
+
+    private static func keyID(_ db: Database, domain: String, selector: String) throws -> Int64? {
+        try Int64.fetchOne(db, sql: "SELECT id FROM key WHERE domain = ? AND selector = ?", arguments: [domain, selector])
+    }
+
+    /// The slot's id, creating the slot or updating its owner (with an event) as needed.
+    private static func slotID(for registration: NewKeyRegistration, db: Database, actor: Actor, time: Date) throws -> Int64 {
+        let domain = registration.domain.ascii
+        let row = try Row.fetchOne(
+            db, sql: "SELECT id, owner FROM slot WHERE domain = ? AND provider = ? AND usage = ?",
+            arguments: [domain, registration.provider.identifier, registration.usage.name])
+        let slotDetails = ["provider": registration.provider.identifier, "usage": registration.usage.name]
+        if let row {
+            let id: Int64 = row["id"]
+            let owner: String = row["owner"]
+            if owner != registration.owner.address {
+                try db.execute(sql: "UPDATE slot SET owner = ? WHERE id = ?", arguments: [registration.owner.address, id])
+                try append(
+                    EventDraft(
+                        action: "slot.owner-changed", domain: domain,
+                        details: slotDetails.merging(["owner": registration.owner.address, "previous_owner": owner]) { $1 }),
+                    db: db, actor: actor, time: time)
+            }
+            return id
+        }
+        try db.execute(
+            sql: "INSERT INTO slot (domain, provider, usage, owner, created_at) VALUES (?, ?, ?, ?, ?)",
+            arguments: [domain, registration.provider.identifier, registration.usage.name, registration.owner.address, time])
+        let slotID = db.lastInsertedRowID
+        try append(
+            EventDraft(action: "slot.created", domain: domain, details: slotDetails.merging(["owner": registration.owner.address]) { $1 }),
+            db: db, actor: actor, time: time)
+        return slotID
+    }
+
+    /// Appends one event to the chain; must run inside the transaction of the change it records.
+    private static func append(_ draft: EventDraft, db: Database, actor: Actor, time: Date) throws {
+        let head = try Row.fetchOne(db, sql: "SELECT id, hash FROM event ORDER BY id DESC LIMIT 1")
+        let previousHash: String = head?["hash"] ?? RegistryEvent.genesisHash
+        let id: Int64 = (head?["id"] ?? 0) + 1
+        let timeText = Timestamp.iso8601Milliseconds(time)
+        let details = draft.detailsJSON
+        let hash = EventHash.compute(
+            id: id, time: timeText, actor: actor.name, keyID: draft.keyID, domain: draft.domain,
+            selector: draft.selector, action: draft.action, fromState: draft.fromState?.rawValue,
+            toState: draft.toState?.rawValue, details: details, previousHash: previousHash)
+        try db.execute(
+            sql: """
+                INSERT INTO event (id, time, actor, key_id, domain, selector, action, from_state, to_state, details, previous_hash, hash)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                id, timeText, actor.name, draft.keyID, draft.domain, draft.selector, draft.action,
+                draft.fromState?.rawValue, draft.toState?.rawValue, details, previousHash, hash,
+            ])
+        try setMeta(db, "event_head_id", String(id))
+        try setMeta(db, "event_head_hash", hash)
+    }
+
+    private static let keySelect = """
+        SELECT key.id, key.slot_id, key.domain, slot.provider, slot.usage, slot.owner, key.selector,
+               key.algorithm, key.bits, key.state, key.public_key, key.fingerprint, key.private_key_path,
+               key.ttl, key.hash_algorithms, key.service_types, key.flags, key.notes, key.created_at,
+               key.published_at, key.activated_at, key.expires_at, key.retired_at, key.revoked_at
+        FROM key JOIN slot ON slot.id = key.slot_id
+        """
+
+    private static func fetchKeys(_ db: Database, where clause: String, arguments: StatementArguments) throws -> [RegisteredKey] {
+        try Row.fetchAll(db, sql: keySelect + " WHERE " + clause, arguments: arguments).map(decodeKey)
+    }
+
+    /// Decodes by column position (see `keySelect`): listing 100,000 keys is dominated by this.
+    private static func decodeKey(_ row: Row) throws -> RegisteredKey {
+        func list(_ index: Int) -> [String]? {
+            (row[index] as String?).map { $0.split(separator: ":").map(String.init) }
+        }
+        let algorithmName: String = row[7]
+        let stateName: String = row[9]
+        guard let algorithm = KeyAlgorithm(rawValue: algorithmName), let state = KeyState(rawValue: stateName) else {
+            throw DKIMError(.registry, "key row \(row[0] as Int64) holds an unknown algorithm or state")
+        }
+        return RegisteredKey(
+            id: row[0], slotID: row[1], domain: DomainName(trusted: row[2]), provider: Provider(trusted: row[3]),
+            usage: Usage(trusted: row[4]), owner: Owner(trusted: row[5]), selector: Selector(trusted: row[6]),
+            algorithm: algorithm, bits: row[8], state: state, publicKey: row[10], fingerprint: row[11],
+            privateKeyPath: row[12], ttl: row[13],
+            recordOptions: RecordOptions(hashAlgorithms: list(14), serviceTypes: list(15), flags: list(16) ?? [], notes: row[17]),
+            createdAt: row[18], publishedAt: row[19], activatedAt: row[20], expiresAt: row[21],
+            retiredAt: row[22], revokedAt: row[23])
+    }
+
+    private static func decodeEvent(_ row: Row) -> RegistryEvent {
+        RegistryEvent(
+            id: row["id"], time: row["time"], actor: row["actor"], keyID: row["key_id"], domain: row["domain"],
+            selector: row["selector"], action: row["action"], fromState: row["from_state"], toState: row["to_state"],
+            details: row["details"], previousHash: row["previous_hash"], hash: row["hash"])
+    }
+}

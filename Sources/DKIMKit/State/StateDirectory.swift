@@ -1,0 +1,118 @@
+import Foundation
+
+/// The directory that holds dkimctl's state: the registry and the private keys.
+///
+/// Layout: `registry.sqlite` (with its WAL files) and `keys/`, one PKCS#8 PEM
+/// file per key named after its record name. Both directories are 0700.
+public struct StateDirectory: Sendable, Equatable {
+    public let path: String
+
+    public init(path: String) {
+        // Keep paths absolute so that stored key paths stay valid from any working directory.
+        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        self.path = (absolute as NSString).standardizingPath
+    }
+
+    public var registryPath: String { path + "/registry.sqlite" }
+    public var keysPath: String { path + "/keys" }
+
+    /// Where the private key of `name` is written.
+    public func privateKeyPath(for name: KeyRecordName) -> String {
+        "\(keysPath)/\(name.relative).pem"
+    }
+
+    /// The default location: `$DKIMCTL_HOME`, else `/var/lib/dkimctl` for root,
+    /// else `$XDG_DATA_HOME/dkimctl`, else `~/.local/share/dkimctl`.
+    public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let home = environment["DKIMCTL_HOME"], !home.isEmpty { return home }
+        if geteuid() == 0 { return "/var/lib/dkimctl" }
+        if let data = environment["XDG_DATA_HOME"], !data.isEmpty { return data + "/dkimctl" }
+        let home = environment["HOME"] ?? NSHomeDirectory()
+        return home + "/.local/share/dkimctl"
+    }
+
+    /// Creates the state and key directories (0700) if missing; returns whether anything was created.
+    /// - Throws: `DKIMError.unsafePermissions` when an existing directory is unsafe, `.io` when creation fails.
+    @discardableResult
+    public func create() throws -> Bool {
+        var created = false
+        for directory in [path, keysPath] {
+            var info = stat()
+            if stat(directory, &info) == 0 {
+                guard info.st_mode & S_IFMT == S_IFDIR else {
+                    throw DKIMError(.io, "\(directory) exists and is not a directory")
+                }
+                continue
+            }
+            if directory == path {
+                let parent = (path as NSString).deletingLastPathComponent
+                do {
+                    try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+                } catch {
+                    throw DKIMError(.io, "cannot create \(parent): \(error.localizedDescription)")
+                }
+            }
+            guard mkdir(directory, PrivateKeyFile.directoryMode) == 0 else {
+                throw PrivateKeyFile.systemError("create directory", directory)
+            }
+            guard chmod(directory, PrivateKeyFile.directoryMode) == 0 else {
+                throw PrivateKeyFile.systemError("chmod", directory)
+            }
+            created = true
+        }
+        try checkSafety()
+        return created
+    }
+
+    /// Whether `init` has been run here.
+    public var exists: Bool {
+        FileManager.default.fileExists(atPath: registryPath)
+    }
+
+    /// Refuses a state or key directory that others can write to, a registry
+    /// others can write to, and any key file others can read.
+    /// - Throws: `DKIMError.unsafePermissions` saying what is wrong and how to fix it.
+    public func checkSafety() throws {
+        try checkNotWritableByOthers(path, what: "state directory", fix: "chmod 700")
+        try checkNotWritableByOthers(keysPath, what: "key directory", fix: "chmod 700")
+        if FileManager.default.fileExists(atPath: registryPath) {
+            try checkNotWritableByOthers(registryPath, what: "registry", fix: "chmod 600")
+        }
+        guard let directory = opendir(keysPath) else {
+            throw PrivateKeyFile.systemError("read the key directory", keysPath)
+        }
+        defer { closedir(directory) }
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name == "." || name == ".." { continue }
+            let file = keysPath + "/" + name
+            var info = stat()
+            guard lstat(file, &info) == 0 else { continue }
+            if info.st_mode & S_IFMT == S_IFLNK {
+                throw DKIMError(.unsafePermissions, "key file \(file) is a symbolic link; key files must be regular files (move it away)")
+            }
+            if info.st_mode & 0o077 != 0 {
+                throw DKIMError(
+                    .unsafePermissions,
+                    "key file \(file) is readable or writable by others (mode \(String(info.st_mode & 0o7777, radix: 8))); fix with: chmod 600 \(file)")
+            }
+        }
+    }
+
+    private func checkNotWritableByOthers(_ file: String, what: String, fix: String) throws {
+        var info = stat()
+        guard stat(file, &info) == 0 else {
+            if errno == ENOENT {
+                throw DKIMError(.notInitialized, "\(what) \(file) does not exist")
+            }
+            throw PrivateKeyFile.systemError("inspect the \(what)", file)
+        }
+        if info.st_mode & 0o022 != 0 {
+            throw DKIMError(
+                .unsafePermissions,
+                "\(what) \(file) is writable by group or others (mode \(String(info.st_mode & 0o7777, radix: 8))); fix with: \(fix) \(file)")
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import ArgumentParser
+import DKIMKit
+import Foundation
+
+extension DKIMCtl {
+    struct List: DKIMCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List registered keys: the register of selectors, owners and dates.",
+            discussion: """
+                Formats: table (for people), json (an array of objects, one per line) and csv \
+                (RFC 4180, every field, for audits and spreadsheets). Filters combine with AND.
+
+                Examples:
+                  dkimctl list
+                  dkimctl list --domain example.org --state active
+                  dkimctl list --expiring-within 30d --format json
+                  dkimctl list --format csv > dkim-register.csv
+                """)
+
+        enum Format: String, ExpressibleByArgument, CaseIterable {
+            case table, json, csv
+        }
+
+        @OptionGroup var global: GlobalOptions
+
+        @Option(help: "Only keys of this domain.")
+        var domain: String?
+
+        @Option(help: "Only keys of this provider.")
+        var provider: String?
+
+        @Option(help: "Only keys of this usage.")
+        var usage: String?
+
+        @Option(help: ArgumentHelp("Only keys whose slot has this owner.", valueName: "address"))
+        var owner: String?
+
+        @Option(help: "Only keys in this state (pending, published, active, retired, revoked); repeatable.")
+        var state: [String] = []
+
+        @Option(
+            name: .customLong("expiring-within"),
+            help: ArgumentHelp("Only keys whose rotation is due within this time: 90s, 15m, 12h, 30d, 2w.", valueName: "duration"))
+        var expiringWithin: String?
+
+        @Option(help: "Output: table, json or csv.")
+        var format: Format = .table
+
+        func run(_ context: CommandContext) throws {
+            let filter = KeyFilter(
+                domain: try domain.map(DomainName.init),
+                provider: try provider.map(Provider.init),
+                usage: try usage.map(Usage.init),
+                owner: try owner.map { try Owner($0).address },
+                states: try state.map(KeyState.init(parsing:)),
+                expiringBefore: try expiringWithin.map { context.now.addingTimeInterval(TimeInterval(try TimeSpan(parsing: $0).seconds)) })
+            let out = Output.standard
+            switch format {
+            case .table:
+                var rows: [[String]] = []
+                try context.registry.forEachKey(matching: filter) { rows.append(KeyReport.tableRow($0)) }
+                if rows.isEmpty {
+                    Output.note("no keys match")
+                } else {
+                    out.write(KeyReport.table(header: KeyReport.tableColumns, rows: rows))
+                }
+            case .csv:
+                out.write(KeyReport.csvHeader)
+                try context.registry.forEachKey(matching: filter) { out.write(KeyReport.csvRow($0)) }
+            case .json:
+                var first = true
+                out.write("[")
+                try context.registry.forEachKey(matching: filter) { key in
+                    out.write(first ? "\n" : ",\n")
+                    first = false
+                    var writer = JSONWriter()
+                    KeyReport.object(key, includeZone: false, into: &writer)
+                    writer.flush(into: out.write)
+                }
+                out.write(first ? "]\n" : "\n]\n")
+            }
+        }
+    }
+}

@@ -1,0 +1,117 @@
+import ArgumentParser
+import DKIMKit
+import Foundation
+
+extension DKIMCtl {
+    struct New: DKIMCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Generate a keypair for a sending route and register it as pending.",
+            discussion: """
+                Generates the keypair with OpenSSL, checks it by signing and verifying a test \
+                message, writes the private key (PKCS#8 PEM, mode 0600) into the state's keys/ \
+                directory, registers the key as 'pending' and prints its DNS record.
+
+                The selector is <provider>-<usage>-<yyyymmdd> (UTC) unless --selector or \
+                --selector-pattern says otherwise; a second key of the same slot on the same day \
+                gets 'b', then 'c', …
+
+                Providers: \(Provider.builtInIdentifiers.joined(separator: ", ")), or custom:NAME.
+
+                The record goes to standard output; the private key's path and any warnings go to \
+                standard error. The private key itself is never printed.
+
+                Examples:
+                  dkimctl new --domain example.org --provider mailgun --usage notifications
+                  dkimctl new --domain example.org --provider self-hosted --usage support --owner helpdesk@example.org
+                  dkimctl new --domain example.org --provider self-hosted --algorithm ed25519 --format json
+                  dkimctl new --domain example.org --provider amazon-ses --bits 1024 --format value
+                """)
+
+        @OptionGroup var global: GlobalOptions
+
+        @Option(help: "The sending domain (d=), e.g. example.org. IDN names are converted to A-labels.")
+        var domain: String
+
+        @Option(help: ArgumentHelp("Who sends with this key: a built-in provider or custom:NAME.", valueName: "provider"))
+        var provider: String
+
+        @Option(help: "What mail this key signs: noreply, notifications, support, …")
+        var usage: String = Usage.default.name
+
+        @Option(help: ArgumentHelp("Person or team answering for the slot. Default: the owner recorded by 'init'.", valueName: "address"))
+        var owner: String?
+
+        @Option(help: "Key algorithm: rsa or ed25519.")
+        var algorithm: String = KeyAlgorithm.rsa.rawValue
+
+        @Option(help: "RSA modulus size: 1024, 2048 (default), 3072 or 4096. Not for ed25519.")
+        var bits: Int?
+
+        @Option(help: "Use this selector instead of the dated default.")
+        var selector: String?
+
+        @Option(
+            name: .customLong("selector-pattern"),
+            help: "Pattern for the dated selector; tokens {provider} {usage} {yyyymmdd} {yyyymm} {yyyy} {mm} {dd}.")
+        var selectorPattern: String = SelectorPattern.default.pattern
+
+        @Option(help: "Record TTL in seconds (60–604800). 1800 while a record is new, per CCCS ITSP.40.065.")
+        var ttl: Int = PublishedRecord.defaultTTL
+
+        @Flag(help: "Add t=y: the domain is testing DKIM (verifiers treat signatures as unsigned on failure).")
+        var testing = false
+
+        @Flag(name: .customLong("strict-identity"), help: "Add t=s: the i= domain must equal d=, no subdomains.")
+        var strictIdentity = false
+
+        @Flag(name: .customLong("sha256-only"), help: "Add h=sha256: this key may only be used with SHA-256.")
+        var sha256Only = false
+
+        @Flag(name: .customLong("email-only"), help: "Add s=email: this key may only be used for email.")
+        var emailOnly = false
+
+        @Option(help: "Add n=: a note for people reading the record.")
+        var notes: String?
+
+        @Option(help: "Output: zone (BIND master file), value (one line for web forms) or json.")
+        var format: RecordFormat = .zone
+
+        func run(_ context: CommandContext) throws {
+            let domain = try DomainName(domain)
+            let provider = try Provider(provider)
+            let usage = try Usage(usage)
+            let algorithm = try KeyAlgorithm(parsing: algorithm)
+            let specification = try KeySpecification(algorithm: algorithm, bits: bits)
+            let selector = try selector.map(Selector.init)
+            if let selector { _ = try KeyRecordName(selector: selector, domain: domain) }
+            let pattern = try SelectorPattern(selectorPattern)
+            try PublishedRecord.validateTTL(ttl)
+            if let notes, notes.unicodeScalars.contains(where: { $0.value < 0x20 }) {
+                throw DKIMError(.invalidInput, "notes '\(notes)' contain a control character (allowed: printable text)")
+            }
+            guard let owner = try owner.map(Owner.init) ?? context.registry.defaultOwner() else {
+                throw DKIMError(.invalidInput, "no owner for the new key: pass --owner ADDR, or record a default with 'dkimctl init --owner ADDR'")
+            }
+            var flags: [String] = []
+            if testing { flags.append("y") }
+            if strictIdentity { flags.append("s") }
+            let options = RecordOptions(
+                hashAlgorithms: sha256Only ? ["sha256"] : nil, serviceTypes: emailOnly ? ["email"] : nil,
+                flags: flags, notes: notes)
+
+            for warning in specification.warnings { Output.warning(warning) }
+            let issuer = KeyIssuer(registry: context.registry, state: context.state, actor: context.actor)
+            let key = try issuer.issue(
+                KeyRequest(
+                    domain: domain, provider: provider, usage: usage, owner: owner, specification: specification,
+                    selector: selector, pattern: pattern, ttl: ttl, recordOptions: options),
+                at: context.now)
+
+            Output.standard.write(KeyReport.record(key, format: format))
+            if format != .json {
+                Output.note("private key written to \(key.privateKeyPath ?? "-") (mode 0600)")
+                Output.note("key \(key.selector) is pending: publish the record at \(key.recordName.absolute)")
+            }
+        }
+    }
+}

@@ -1,0 +1,82 @@
+import ArgumentParser
+import DKIMKit
+import Foundation
+
+/// Options every command takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(
+        name: .customLong("state-dir"),
+        help: ArgumentHelp(
+            "Directory holding the registry and private keys.",
+            discussion: "Default: $DKIMCTL_HOME, else /var/lib/dkimctl as root, else $XDG_DATA_HOME/dkimctl.",
+            valueName: "dir"))
+    var stateDirectory: String?
+
+    var state: StateDirectory {
+        StateDirectory(path: stateDirectory ?? StateDirectory.defaultPath())
+    }
+}
+
+/// What a command works with, opened once: the checked state directory, the
+/// registry, who is acting and what time it is.
+struct CommandContext {
+    let state: StateDirectory
+    let registry: any KeyRegistry
+    let actor: Actor
+    /// Now, or `DKIMCTL_NOW` (ISO 8601) when set, so that tests and simulations control time.
+    let now: Date
+
+    static func currentTime() throws -> Date {
+        guard let text = ProcessInfo.processInfo.environment["DKIMCTL_NOW"], !text.isEmpty else { return Date() }
+        guard let date = Timestamp.parse(text) else {
+            throw DKIMError(.invalidInput, "DKIMCTL_NOW '\(text)' is not an ISO 8601 time (e.g. 2026-11-23T10:00:00Z)")
+        }
+        return date
+    }
+
+    /// Opens an existing state directory after checking its permissions.
+    static func open(_ options: GlobalOptions) throws -> CommandContext {
+        let state = options.state
+        let now = try currentTime()
+        guard FileManager.default.fileExists(atPath: state.path), state.exists else {
+            throw DKIMError(.notInitialized, "no dkimctl registry in \(state.path); run 'dkimctl init' first (or pass --state-dir)")
+        }
+        try state.checkSafety()
+        let registry = try SQLiteRegistry.open(path: state.registryPath, create: false)
+        return CommandContext(state: state, registry: registry, actor: Actor.current(), now: now)
+    }
+}
+
+/// A command that works on an initialised state directory.
+///
+/// Conforming commands implement `run(_:)`; the context is opened for them.
+protocol DKIMCommand: ParsableCommand {
+    var global: GlobalOptions { get }
+    func run(_ context: CommandContext) throws
+}
+
+extension DKIMCommand {
+    func run() throws {
+        try run(CommandContext.open(global))
+    }
+}
+
+/// `SELECTOR --domain D`, which names one key.
+struct KeyReference: ParsableArguments {
+    @Argument(help: "The key's selector.")
+    var selector: String
+
+    @Option(help: "The key's domain.")
+    var domain: String
+
+    func find(in registry: any KeyRegistry) throws -> RegisteredKey {
+        let domain = try DomainName(domain)
+        let selector = try Selector(selector)
+        guard let key = try registry.key(selector: selector, domain: domain) else {
+            throw DKIMError(.notFound, "no key with selector '\(selector)' for \(domain) in the registry (see 'dkimctl list --domain \(domain)')")
+        }
+        return key
+    }
+}
+
+extension RecordFormat: ExpressibleByArgument {}

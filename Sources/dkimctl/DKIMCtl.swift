@@ -1,0 +1,67 @@
+import ArgumentParser
+import DKIMKit
+import Foundation
+
+/// The `dkimctl` command: a thin shell over DKIMKit.
+struct DKIMCtl: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dkimctl",
+        abstract: "Generate, register, publish and rotate DKIM keys.",
+        discussion: """
+            dkimctl keeps a registry of every DKIM key an organisation signs with: one slot per \
+            (domain, provider, usage), dated selectors, 2048-bit RSA by default, private keys in \
+            0600 files, and a tamper-evident event log.
+
+            State lives in --state-dir, else $DKIMCTL_HOME, else /var/lib/dkimctl (root) or \
+            $XDG_DATA_HOME/dkimctl.
+
+            Exit status: 0 success; 64 a command-line value was refused (nothing was written); \
+            1 any other failure.
+
+            Examples:
+              dkimctl init --owner mail-team@example.org
+              dkimctl new --domain example.org --provider mailgun --usage notifications
+              dkimctl list --format csv > dkim-register.csv
+            """,
+        version: DKIMKitVersion.current,
+        subcommands: [Init.self, New.self, List.self, Show.self, Record.self]
+    )
+
+    /// Runs the command line and exits. Every failure is reported on one line
+    /// of standard error (`dkimctl: error: …`), so scripts and people see the same thing.
+    static func main(_ arguments: [String]) -> Never {
+        // Everything dkimctl creates (registry, WAL files, keys) is private to its user.
+        umask(0o077)
+        do {
+            var command = try parseAsRoot(arguments)
+            try command.run()
+            Output.standard.flush()
+            Foundation.exit(0)
+        } catch {
+            Output.standard.flush()
+            Foundation.exit(report(error))
+        }
+    }
+
+    private static func report(_ error: Error) -> Int32 {
+        if let error = error as? DKIMError {
+            Output.error(error.message)
+            switch error.kind {
+            case .invalidInput, .conflict: return ExitCode.validationFailure.rawValue
+            default: return ExitCode.failure.rawValue
+            }
+        }
+        if let code = error as? ExitCode { return code.rawValue }
+        let code = exitCode(for: error)
+        if code == .success {
+            // --help and --version.
+            print(fullMessage(for: error))
+            return 0
+        }
+        let message = message(for: error)
+            .split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }.joined(separator: " ")
+        Output.error(message + " (see 'dkimctl --help')")
+        return code.rawValue
+    }
+}

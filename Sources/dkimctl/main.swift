@@ -1,0 +1,1 @@
+DKIMCtl.main(CommandLine.arguments.dropFirst().map { $0 })
