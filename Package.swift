@@ -33,7 +33,10 @@ let package = Package(
             ]
         ),
         .target(name: "DKIMTestSupport", dependencies: ["DKIMKit"], path: "Tests/DKIMTestSupport"),
-        .testTarget(name: "DKIMKitTests", dependencies: ["DKIMKit", "DKIMTestSupport"]),
+        .testTarget(
+            name: "DKIMKitTests",
+            dependencies: ["DKIMKit", "DKIMTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .testTarget(name: "DKIMCtlTests", dependencies: ["DKIMKit", "DKIMTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
