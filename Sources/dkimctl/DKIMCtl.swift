@@ -61,7 +61,12 @@ struct DKIMCtl: ParsableCommand {
         let message = message(for: error)
             .split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty }.joined(separator: " ")
-        Output.error(message + " (see 'dkimctl --help')")
+        // ArgumentParser's full message ends with "See 'dkimctl new --help' …": keep that pointer.
+        let help = fullMessage(for: error).split(whereSeparator: \.isNewline)
+            .first { $0.contains("--help") }
+            .flatMap { line in line.firstIndex(of: "'").map { line[$0...] } }
+            .flatMap { rest in rest.dropFirst().firstIndex(of: "'").map { rest[...$0] } }
+        Output.error(message + " (see \(help ?? "'dkimctl --help'"))")
         return code.rawValue
     }
 }

@@ -3,7 +3,7 @@ import GRDB
 
 /// The embedded registry: one SQLite file in WAL mode, written only through
 /// `BEGIN IMMEDIATE` transactions so that concurrent dkimctl processes queue
-/// up instead of failing half-way.
+/// up (busy timeout) instead of failing half-way.
 public struct SQLiteRegistry: KeyRegistry {
     private let writer: any DatabaseWriter
     /// The database file, or nil for an in-memory registry.
@@ -21,8 +21,16 @@ public struct SQLiteRegistry: KeyRegistry {
             throw DKIMError(.notInitialized, "no registry at \(path)")
         }
         do {
-            let pool = try DatabasePool(path: path, configuration: configuration())
-            return try SQLiteRegistry(writer: pool, path: path)
+            // One connection is all a dkimctl process needs. Unlike a DatabasePool, a
+            // queue does not write to the file when it opens, so a refused command
+            // leaves the registry byte for byte as it was.
+            let queue = try DatabaseQueue(path: path, configuration: configuration())
+            let mode = try queue.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+            if mode != "wal" {
+                // WAL is a property of the file: set once, when the registry is created.
+                _ = try queue.writeWithoutTransaction { db in try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") }
+            }
+            return try SQLiteRegistry(writer: queue, path: path)
         } catch let error as DatabaseError {
             throw DKIMError(.registry, "registry \(path) cannot be opened: \(error.message ?? error.resultCode.description) (is it a dkimctl registry? restore it from a backup)")
         }
