@@ -6,6 +6,8 @@ import Testing
 /// Runs the built `dkimctl` binary as a user would, and checks what it prints and writes.
 @Suite struct EndToEndTests {
     static let now = "2026-11-23T12:00:00Z"
+    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().path
 
     private func json(_ text: String) throws -> Any {
         try JSONSerialization.jsonObject(with: Data(text.utf8))
@@ -155,6 +157,14 @@ import Testing
         #expect(chain.isIntact, "\(chain.problems)")
         // registry.initialized, default-owner-set, then per key slot.created (new slots) and key.created.
         #expect(chain.eventCount == 2 + 6 + 5)
+
+        // The auditors' runbook checks the same chain without dkimctl, from the documented hash format.
+        let runbook = try String(contentsOfFile: Self.repositoryRoot + "/runbooks/audit-event-chain.md", encoding: .utf8)
+        let script = try #require(runbook.components(separatedBy: "```python\n").dropFirst().first?.components(separatedBy: "```").first)
+        let python = try #require(ProcessRunner.which("python3"))
+        let audit = try ProcessRunner.run(python, ["-c", script, state.registryPath])
+        #expect(audit.status == 0, "\(audit.standardError)")
+        #expect(audit.standardOutput == "head \(chain.headHash) recorded \(chain.headHash) problems 0\n")
     }
 
     struct BadInput: CustomTestStringConvertible, Sendable {
@@ -186,6 +196,7 @@ import Testing
         BadInput(arguments: ["new", "--domain", "example.org", "--provider", "mailgun", "--owner", "a@b@c"], mentions: "'a@b@c'"),
         BadInput(arguments: ["new", "--domain", "example.org", "--provider", "mailgun", "--selector", "existing"], mentions: "'existing' already exists"),
         BadInput(arguments: ["new", "--provider", "mailgun"], mentions: "--domain"),
+        BadInput(arguments: ["new", "--domain", "example.org", "--provider", "mailgun", "--notes", "tab\there"], mentions: "control character"),
         BadInput(arguments: ["new", "--domain", "example.org", "--provider", "mailgun"], mentions: "DKIMCTL_NOW 'yesterday'", environment: ["DKIMCTL_NOW": "yesterday"]),
         BadInput(arguments: ["list", "--state", "bogus"], mentions: "'bogus'"),
         BadInput(arguments: ["list", "--expiring-within", "3y"], mentions: "'3y'"),

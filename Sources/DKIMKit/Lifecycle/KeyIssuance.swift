@@ -50,6 +50,8 @@ public struct KeyIssuer: Sendable {
     /// fails is removed again.
     /// - Throws: `DKIMError` (`.invalidInput`, `.conflict`, `.crypto`, `.io`, `.registry`).
     public func issue(_ request: KeyRequest, at time: Date) throws -> RegisteredKey {
+        try PublishedRecord.validateTTL(request.ttl)
+        try request.recordOptions.validate()
         let explicit = request.selector
         var candidates: [Selector]
         if let explicit {
@@ -58,7 +60,6 @@ public struct KeyIssuer: Sendable {
         } else {
             candidates = try freeCandidates(for: request, at: time)
         }
-        try PublishedRecord.validateTTL(request.ttl)
 
         let keyPair = try KeyPair.generate(request.specification)
         let pem = try keyPair.pkcs8PEM()

@@ -38,6 +38,7 @@ public struct KeyRecordName: Sendable, Hashable, CustomStringConvertible {
     public init(selector: Selector, domain: DomainName) throws {
         self.selector = selector
         self.domain = domain
+        relative = selector.name + "._domainkey." + domain.ascii
         let length = relative.utf8.count
         if length > DNSLabel.maximumNameOctets {
             throw DKIMError.invalid(
@@ -46,7 +47,7 @@ public struct KeyRecordName: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// `<selector>._domainkey.<domain>` without the trailing dot.
-    public var relative: String { "\(selector.name)._domainkey.\(domain.ascii)" }
+    public let relative: String
     /// The absolute name with its trailing dot, as zone files and JSON outputs show it.
     public var absolute: String { relative + "." }
     public var description: String { relative }

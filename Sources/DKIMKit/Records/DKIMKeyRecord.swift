@@ -44,15 +44,16 @@ public struct DKIMKeyRecord: Sendable, Equatable {
     /// The record text on one line, tags in the conventional order with `p=` last:
     /// `v=DKIM1; h=sha256; k=rsa; s=email; t=y:s; n=…; p=…`.
     public var text: String {
-        var tags: [String] = []
-        if let version { tags.append("v=\(version)") }
-        if let hashAlgorithms { tags.append("h=\(hashAlgorithms.joined(separator: ":"))") }
-        tags.append("k=\(keyType)")
-        if let serviceTypes { tags.append("s=\(serviceTypes.joined(separator: ":"))") }
-        if !flags.isEmpty { tags.append("t=\(flags.joined(separator: ":"))") }
-        if let notes { tags.append("n=\(DKIMQuotedPrintable.encode(notes))") }
-        tags.append("p=\(publicKey)")
-        return tags.joined(separator: "; ")
+        var text = ""
+        text.reserveCapacity(publicKey.utf8.count + 64)
+        if let version { text += "v=" + version + "; " }
+        if let hashAlgorithms { text += "h=" + hashAlgorithms.joined(separator: ":") + "; " }
+        text += "k=" + keyType + "; "
+        if let serviceTypes { text += "s=" + serviceTypes.joined(separator: ":") + "; " }
+        if !flags.isEmpty { text += "t=" + flags.joined(separator: ":") + "; " }
+        if let notes { text += "n=" + DKIMQuotedPrintable.encode(notes) + "; " }
+        text += "p=" + publicKey
+        return text
     }
 }
 

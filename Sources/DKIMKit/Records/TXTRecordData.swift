@@ -10,20 +10,17 @@ public struct TXTRecordData: Sendable, Equatable {
     /// `maximumStringOctets` octets, never inside a UTF-8 sequence.
     public init(splitting value: String, maximumOctets: Int = TXTRecordData.maximumStringOctets) {
         precondition(maximumOctets >= 4, "a character-string must hold at least one UTF-8 sequence")
+        let utf8 = Array(value.utf8)
         var strings: [String] = []
-        var current = String.UnicodeScalarView()
-        var currentOctets = 0
-        for scalar in value.unicodeScalars {
-            let octets = UTF8.width(scalar)
-            if currentOctets + octets > maximumOctets {
-                strings.append(String(current))
-                current = String.UnicodeScalarView()
-                currentOctets = 0
-            }
-            current.append(scalar)
-            currentOctets += octets
+        var start = 0
+        while utf8.count - start > maximumOctets {
+            var end = start + maximumOctets
+            // Never end a string inside a multi-octet sequence (continuation octets are 10xxxxxx).
+            while utf8[end] & 0xC0 == 0x80 { end -= 1 }
+            strings.append(String(decoding: utf8[start..<end], as: UTF8.self))
+            start = end
         }
-        if !current.isEmpty || strings.isEmpty { strings.append(String(current)) }
+        strings.append(String(decoding: utf8[start...], as: UTF8.self))
         self.strings = strings
     }
 

@@ -27,6 +27,24 @@ public struct RecordOptions: Sendable, Equatable {
         self.flags = flags
         self.notes = notes
     }
+
+    /// Refuses tag values dkimctl would not publish: unknown flags, hash
+    /// algorithms other than sha256 (RFC 8301), service types other than
+    /// `email` and `*`, notes with control characters.
+    public func validate() throws {
+        for flag in flags where !["y", "s"].contains(flag) {
+            throw DKIMError.invalid("flag '\(flag)' is not a DKIM key flag (allowed: y, s)")
+        }
+        for algorithm in hashAlgorithms ?? [] where algorithm != "sha256" {
+            throw DKIMError.invalid("hash algorithm '\(algorithm)' is not allowed (allowed: sha256; rsa-sha1 is obsolete per RFC 8301)")
+        }
+        for service in serviceTypes ?? [] where !["email", "*"].contains(service) {
+            throw DKIMError.invalid("service type '\(service)' is not allowed (allowed: email, *)")
+        }
+        if let notes, notes.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+            throw DKIMError.invalid("notes '\(notes.debugDescription.dropFirst().dropLast())' contain a control character (allowed: printable text)")
+        }
+    }
 }
 
 /// A key as the registry knows it. Never holds private key material: only the

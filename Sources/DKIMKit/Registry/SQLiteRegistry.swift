@@ -344,6 +344,10 @@ public struct SQLiteRegistry: KeyRegistry {
         func list(_ index: Int) -> [String]? {
             (row[index] as String?).map { $0.split(separator: ":").map(String.init) }
         }
+        func date(_ index: Int) -> Date? {
+            guard let text = row[index] as String? else { return nil }
+            return Timestamp.parseDatabaseForm(text) ?? (row[index] as Date?)
+        }
         let algorithmName: String = row[7]
         let stateName: String = row[9]
         guard let algorithm = KeyAlgorithm(rawValue: algorithmName), let state = KeyState(rawValue: stateName) else {
@@ -355,8 +359,8 @@ public struct SQLiteRegistry: KeyRegistry {
             algorithm: algorithm, bits: row[8], state: state, publicKey: row[10], fingerprint: row[11],
             privateKeyPath: row[12], ttl: row[13],
             recordOptions: RecordOptions(hashAlgorithms: list(14), serviceTypes: list(15), flags: list(16) ?? [], notes: row[17]),
-            createdAt: row[18], publishedAt: row[19], activatedAt: row[20], expiresAt: row[21],
-            retiredAt: row[22], revokedAt: row[23])
+            createdAt: date(18) ?? Date(timeIntervalSince1970: 0), publishedAt: date(19), activatedAt: date(20),
+            expiresAt: date(21), retiredAt: date(22), revokedAt: date(23))
     }
 
     private static func decodeEvent(_ row: Row) -> RegistryEvent {

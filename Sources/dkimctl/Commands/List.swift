@@ -66,18 +66,32 @@ extension DKIMCtl {
                 }
             case .csv:
                 out.write(KeyReport.csvHeader)
-                try context.registry.forEachKey(matching: filter) { out.write(KeyReport.csvRow($0)) }
+                let formatter = BackgroundFormatter<RegisteredKey> { keys in
+                    Array(keys.map(KeyReport.csvRow).joined().utf8)
+                }
+                try context.registry.forEachKey(matching: filter, formatter.add)
+                formatter.finish()
             case .json:
-                var first = true
+                // One object per line, so that the output also greps well.
+                var count = 0
+                let formatter = BackgroundFormatter<(Int, RegisteredKey)> { items in
+                    var writer = JSONWriter()
+                    var bytes: [UInt8] = []
+                    for (index, key) in items {
+                        bytes.append(contentsOf: index == 0 ? [UInt8(ascii: "\n")] : [UInt8(ascii: ","), UInt8(ascii: "\n")])
+                        writer.reset()
+                        KeyReport.object(key, includeZone: false, into: &writer)
+                        bytes.append(contentsOf: writer.bytes)
+                    }
+                    return bytes
+                }
                 out.write("[")
                 try context.registry.forEachKey(matching: filter) { key in
-                    out.write(first ? "\n" : ",\n")
-                    first = false
-                    var writer = JSONWriter()
-                    KeyReport.object(key, includeZone: false, into: &writer)
-                    writer.flush(into: out.write)
+                    formatter.add((count, key))
+                    count += 1
                 }
-                out.write(first ? "]\n" : "\n]\n")
+                formatter.finish()
+                out.write(count == 0 ? "]\n" : "\n]\n")
             }
         }
     }

@@ -83,12 +83,7 @@ extension DKIMCtl {
             let algorithm = try KeyAlgorithm(parsing: algorithm)
             let specification = try KeySpecification(algorithm: algorithm, bits: bits)
             let selector = try selector.map(Selector.init)
-            if let selector { _ = try KeyRecordName(selector: selector, domain: domain) }
             let pattern = try SelectorPattern(selectorPattern)
-            try PublishedRecord.validateTTL(ttl)
-            if let notes, notes.unicodeScalars.contains(where: { $0.value < 0x20 }) {
-                throw DKIMError(.invalidInput, "notes '\(notes)' contain a control character (allowed: printable text)")
-            }
             guard let owner = try owner.map(Owner.init) ?? context.registry.defaultOwner() else {
                 throw DKIMError(.invalidInput, "no owner for the new key: pass --owner ADDR, or record a default with 'dkimctl init --owner ADDR'")
             }

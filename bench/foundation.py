@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""Benchmarks for the foundation slice (issue 2). Prints its figures; asserts nothing.
+
+  1. `dkimctl new` RSA-2048 vs `openssl genpkey` RSA-2048, alternating, N pairs:
+     medians and their ratio (target <= 1.1).
+  2. `dkimctl new --algorithm ed25519` wall time: the tool's own overhead
+     (start, registry, file writes). Target: median <= 50 ms.
+  3. `dkimctl list --format json` over a registry of 100,000 keys (rows cloned
+     from one real key with SQL, not 100,000 keygens): wall time and peak RSS.
+     Target: < 1 s and < 150 MiB.
+
+Usage: bench/foundation.py [--pairs 20] [--keys 100000] [--no-build]
+Needs: python3, openssl, a Swift toolchain (builds the release binary).
+"""
+import argparse
+import json
+import os
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run_measured(argv, env=None, stdout=subprocess.DEVNULL):
+    """Runs argv to completion; returns (seconds, peak RSS in KiB, exit status)."""
+    start = time.perf_counter()
+    process = subprocess.Popen(argv, env=env, stdout=stdout, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return elapsed, usage.ru_maxrss, process.returncode
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--pairs", type=int, default=20)
+    parser.add_argument("--keys", type=int, default=100_000)
+    parser.add_argument("--ed25519-runs", type=int, default=30)
+    parser.add_argument("--no-build", action="store_true")
+    args = parser.parse_args()
+
+    if not args.no_build:
+        subprocess.run(["swift", "build", "-c", "release", "--product", "dkimctl"], cwd=ROOT, check=True,
+                       stdout=subprocess.DEVNULL)
+    dkimctl = os.path.join(ROOT, ".build", "release", "dkimctl")
+    work = tempfile.mkdtemp(prefix="dkimctl-bench.")
+    state = os.path.join(work, "state")
+    env = dict(os.environ, DKIMCTL_HOME=state, DKIMCTL_ACTOR="bench@localhost")
+    subprocess.run([dkimctl, "init", "--owner", "bench@example.org"], env=env, check=True, stdout=subprocess.DEVNULL)
+
+    print(f"dkimctl foundation benchmarks ({os.cpu_count()} cores, {time.strftime('%Y-%m-%d')})")
+
+    # 1. RSA-2048: dkimctl new vs openssl genpkey, alternating which goes first.
+    ours, theirs = [], []
+    for i in range(args.pairs):
+        new = [dkimctl, "new", "--domain", "bench.example", "--provider", "self-hosted",
+               "--usage", f"rsa{i}", "--format", "value"]
+        genpkey = ["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048",
+                   "-out", os.path.join(work, f"openssl-{i}.pem")]
+        order = [(new, ours), (genpkey, theirs)]
+        if i % 2:
+            order.reverse()
+        for argv, samples in order:
+            elapsed, _, status = run_measured(argv, env=env)
+            if status != 0:
+                sys.exit(f"{argv[0]} failed with status {status}")
+            samples.append(elapsed)
+    ours_median, theirs_median = statistics.median(ours), statistics.median(theirs)
+    print(f"\n1. RSA-2048 keygen, {args.pairs} alternating pairs")
+    print(f"   dkimctl new        median {ours_median * 1000:7.1f} ms  (min {min(ours) * 1000:.1f}, max {max(ours) * 1000:.1f})")
+    print(f"   openssl genpkey    median {theirs_median * 1000:7.1f} ms  (min {min(theirs) * 1000:.1f}, max {max(theirs) * 1000:.1f})")
+    print(f"   ratio dkimctl/openssl: {ours_median / theirs_median:.2f}  (target <= 1.10)")
+
+    # 2. Ed25519: the tool's own overhead.
+    times = []
+    for i in range(args.ed25519_runs):
+        elapsed, _, status = run_measured(
+            [dkimctl, "new", "--domain", "bench.example", "--provider", "self-hosted", "--usage", f"ed{i}",
+             "--algorithm", "ed25519", "--format", "value"], env=env)
+        if status != 0:
+            sys.exit(f"dkimctl new --algorithm ed25519 failed with status {status}")
+        times.append(elapsed)
+    times.sort()
+    print(f"\n2. dkimctl new --algorithm ed25519, {args.ed25519_runs} runs")
+    print(f"   median {statistics.median(times) * 1000:.1f} ms, p90 {times[int(len(times) * 0.9) - 1] * 1000:.1f} ms  (target median <= 50 ms)")
+
+    # 3. list over a large registry: clone one real key row with SQL.
+    registry = os.path.join(state, "registry.sqlite")
+    existing = sqlite3.connect(registry).execute("SELECT count(*) FROM key").fetchone()[0]
+    extra = max(0, args.keys - existing)
+    connection = sqlite3.connect(registry)
+    with connection:
+        connection.execute(
+            """
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+            INSERT INTO key (slot_id, domain, selector, algorithm, bits, state, public_key, fingerprint,
+                             private_key_path, ttl, created_at)
+            SELECT k.slot_id, 'd' || (n.i % 500) || '.bench.example', 'sel-' || n.i, k.algorithm, k.bits,
+                   k.state, k.public_key, k.fingerprint, k.private_key_path, k.ttl, k.created_at
+            FROM n, (SELECT * FROM key WHERE algorithm = 'rsa' LIMIT 1) AS k
+            """, (extra,))
+    connection.close()
+    total = sqlite3.connect(registry).execute("SELECT count(*) FROM key").fetchone()[0]
+
+    with open(os.path.join(work, "list.json"), "wb") as output:
+        subprocess.run([dkimctl, "list", "--format", "json"], env=env, stdout=output, check=True)
+    with open(os.path.join(work, "list.json")) as output:
+        listed = len(json.load(output))
+    if listed != total:
+        sys.exit(f"list printed {listed} keys, the registry holds {total}")
+    walls, peaks = [], []
+    for _ in range(5):
+        elapsed, peak, status = run_measured([dkimctl, "list", "--format", "json"], env=env)
+        if status != 0:
+            sys.exit(f"dkimctl list failed with status {status}")
+        walls.append(elapsed)
+        peaks.append(peak)
+    print(f"\n3. dkimctl list --format json over {total:,} keys (output checked: {listed:,} objects), 5 runs")
+    print(f"   wall median {statistics.median(walls):.3f} s (min {min(walls):.3f}), peak RSS {max(peaks) / 1024:.1f} MiB  (targets < 1 s, < 150 MiB)")
+
+    subprocess.run(["rm", "-rf", work])
+
+
+if __name__ == "__main__":
+    main()

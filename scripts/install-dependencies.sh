@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian packages dkimctl needs, and only those that are missing.
+#   scripts/install-dependencies.sh          build and run
+#   scripts/install-dependencies.sh --tests  also what the tests use (BIND, its tools)
+set -euo pipefail
+
+packages=(pkg-config libssl-dev openssl libsqlite3-dev libidn2-dev)
+if [[ "${1:-}" == "--tests" ]]; then
+    packages+=(bind9 bind9-utils python3)
+fi
+
+missing=()
+for package in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$package")
+    fi
+done
+
+if ((${#missing[@]} > 0)); then
+    echo "Installing: ${missing[*]}"
+    sudo=""
+    if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if ! command -v swift >/dev/null 2>&1; then
+    echo "error: swift is not on PATH; install Swift 6 (https://www.swift.org/install/linux/) and retry" >&2
+    exit 1
+fi
