@@ -136,13 +136,12 @@ final class EVPKey: @unchecked Sendable {
     /// Signs `message` as DKIM does: SHA-256 then RSA PKCS#1 v1.5 for RSA
     /// (RFC 6376 §3.3.1), pure Ed25519 over the digest input for Ed25519 (RFC 8463).
     func sign(_ message: Data) throws -> Data {
-        ERR_clear_error()
-        guard let context = EVP_MD_CTX_new() else { throw openSSLError("allocate a digest context") }
-        defer { EVP_MD_CTX_free(context) }
-        let digest = algorithm == .rsa ? EVP_sha256() : nil
-        guard EVP_DigestSignInit(context, nil, digest, nil, pointer) == 1 else {
-            throw openSSLError("initialise signing")
+        try withDigestContext(EVP_DigestSignInit, "initialise signing") { context in
+            try sign(message, context: context)
         }
+    }
+
+    private func sign(_ message: Data, context: OpaquePointer) throws -> Data {
         var length = 0
         let sized = message.withUnsafeBytes { raw in
             EVP_DigestSign(context, nil, &length, raw.bindMemory(to: UInt8.self).baseAddress, raw.count)
@@ -158,13 +157,12 @@ final class EVPKey: @unchecked Sendable {
 
     /// Whether `signature` over `message` verifies with this key's public half.
     func verify(_ signature: Data, over message: Data) throws -> Bool {
-        ERR_clear_error()
-        guard let context = EVP_MD_CTX_new() else { throw openSSLError("allocate a digest context") }
-        defer { EVP_MD_CTX_free(context) }
-        let digest = algorithm == .rsa ? EVP_sha256() : nil
-        guard EVP_DigestVerifyInit(context, nil, digest, nil, pointer) == 1 else {
-            throw openSSLError("initialise verification")
+        try withDigestContext(EVP_DigestVerifyInit, "initialise verification") { context in
+            verify(signature, over: message, context: context)
         }
+    }
+
+    private func verify(_ signature: Data, over message: Data, context: OpaquePointer) -> Bool {
         let result = signature.withUnsafeBytes { signatureBytes in
             message.withUnsafeBytes { messageBytes in
                 EVP_DigestVerify(
@@ -175,6 +173,24 @@ final class EVPKey: @unchecked Sendable {
         }
         ERR_clear_error()
         return result == 1
+    }
+}
+
+extension EVPKey {
+    /// Runs `body` with a digest context initialised by `initialise`
+    /// (`EVP_DigestSignInit` or `EVP_DigestVerifyInit`) for this key: SHA-256
+    /// for RSA, no separate digest for Ed25519.
+    fileprivate func withDigestContext<T>(
+        _ initialise: (OpaquePointer?, UnsafeMutablePointer<OpaquePointer?>?, OpaquePointer?, OpaquePointer?, OpaquePointer?) -> Int32,
+        _ operation: String,
+        _ body: (OpaquePointer) throws -> T
+    ) throws -> T {
+        ERR_clear_error()
+        guard let context = EVP_MD_CTX_new() else { throw openSSLError("allocate a digest context") }
+        defer { EVP_MD_CTX_free(context) }
+        let digest = algorithm == .rsa ? EVP_sha256() : nil
+        guard initialise(context, nil, digest, nil, pointer) == 1 else { throw openSSLError(operation) }
+        return try body(context)
     }
 }
 
