@@ -17,11 +17,14 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // libidn2: IDNA2008 conversion of internationalised domain names to A-labels.
         .systemLibrary(name: "CIDN2", pkgConfig: "libidn2", providers: [.apt(["libidn2-dev"])]),
+        // NLnet Labs ldns: DNS queries to a given server, TCP fallback, UPDATE with TSIG.
+        .systemLibrary(name: "CLDNS", pkgConfig: "ldns", providers: [.apt(["libldns-dev"])]),
         .target(
             name: "DKIMKit",
             dependencies: [
                 "COpenSSL",
                 "CIDN2",
+                "CLDNS",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),

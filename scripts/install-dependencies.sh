@@ -4,7 +4,7 @@
 #   scripts/install-dependencies.sh --tests  also what the tests use (BIND, its tools)
 set -euo pipefail
 
-packages=(pkg-config libssl-dev openssl libsqlite3-dev libidn2-dev)
+packages=(pkg-config libssl-dev openssl libsqlite3-dev libidn2-dev libldns-dev)
 if [[ "${1:-}" == "--tests" ]]; then
     packages+=(bind9 bind9-utils python3)
 fi

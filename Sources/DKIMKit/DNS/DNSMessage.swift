@@ -1,0 +1,139 @@
+import Foundation
+
+/// A server to ask directly: an IP address and a port, and the name it is known by.
+public struct DNSServer: Sendable, Hashable, CustomStringConvertible {
+    /// The nameserver's host name (from the NS set), or the address when given by hand.
+    public let name: String
+    /// An IPv4 or IPv6 address.
+    public let address: String
+    public let port: UInt16
+
+    public init(name: String? = nil, address: String, port: UInt16 = 53) {
+        self.name = name ?? address
+        self.address = address
+        self.port = port
+    }
+
+    /// Parses `HOST[:PORT]`, `[v6]:PORT` or a bare IPv6 address.
+    /// - Throws: `DKIMError.invalidInput` for anything else.
+    public init(parsing text: String, defaultPort: UInt16 = 53) throws {
+        var host = text
+        var port = defaultPort
+        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
+            host = String(text[text.index(after: text.startIndex)..<close])
+            let rest = text[text.index(after: close)...]
+            if rest.hasPrefix(":") {
+                guard let value = UInt16(rest.dropFirst()), value > 0 else {
+                    throw DKIMError.invalid("nameserver '\(text)' has an invalid port (allowed: 1–65535)")
+                }
+                port = value
+            }
+        } else if text.filter({ $0 == ":" }).count == 1, let colon = text.firstIndex(of: ":") {
+            host = String(text[..<colon])
+            guard let value = UInt16(text[text.index(after: colon)...]), value > 0 else {
+                throw DKIMError.invalid("nameserver '\(text)' has an invalid port (allowed: 1–65535)")
+            }
+            port = value
+        }
+        guard IPAddress.isValid(host) else {
+            throw DKIMError.invalid("nameserver '\(text)' is not an IP address with an optional port (e.g. 192.0.2.53, 192.0.2.53:5353, [2001:db8::53]:53)")
+        }
+        self.init(address: host, port: port)
+    }
+
+    public var description: String {
+        let host = address.contains(":") ? "[\(address)]" : address
+        return port == 53 ? host : "\(host):\(port)"
+    }
+}
+
+/// The record types dkimctl asks for.
+public enum DNSRecordType: String, Sendable, CaseIterable {
+    case a = "A", aaaa = "AAAA", ns = "NS", soa = "SOA", txt = "TXT", cname = "CNAME"
+}
+
+/// One resource record of an answer or authority section.
+public struct DNSResourceRecord: Sendable, Equatable {
+    public enum Data: Sendable, Equatable {
+        /// The character-strings, in order, as raw text (RFC 1035 §3.3.14).
+        case txt([String])
+        case cname(String)
+        case ns(String)
+        case a(String)
+        case aaaa(String)
+        /// Primary server, serial and the negative-caching TTL (RFC 2308 §4).
+        case soa(primary: String, serial: UInt32, minimum: UInt32)
+        case other(String)
+    }
+
+    /// The owner name, lowercased, absolute (with trailing dot).
+    public let owner: String
+    public let ttl: UInt32
+    public let data: Data
+
+    public init(owner: String, ttl: UInt32, data: Data) {
+        self.owner = owner
+        self.ttl = ttl
+        self.data = data
+    }
+}
+
+/// A reply from a server, whatever its response code.
+public struct DNSResponse: Sendable, Equatable {
+    /// `NOERROR`, `NXDOMAIN`, `SERVFAIL`, `REFUSED`, …
+    public let rcode: String
+    /// The AA bit: the server answered for a zone it holds.
+    public let authoritative: Bool
+    /// Whether the final answer came over TCP after a truncated UDP reply.
+    public let truncatedOverUDP: Bool
+    public let answer: [DNSResourceRecord]
+    public let authority: [DNSResourceRecord]
+
+    public init(rcode: String, authoritative: Bool, truncatedOverUDP: Bool = false, answer: [DNSResourceRecord], authority: [DNSResourceRecord]) {
+        self.rcode = rcode
+        self.authoritative = authoritative
+        self.truncatedOverUDP = truncatedOverUDP
+        self.answer = answer
+        self.authority = authority
+    }
+
+    /// Records of the answer section at `owner`.
+    public func answers(at owner: String) -> [DNSResourceRecord] {
+        answer.filter { $0.owner == owner }
+    }
+}
+
+/// The outcome of one query: a reply, or why there was none. Never an exception:
+/// a server that does not answer is a result to report.
+public enum DNSOutcome: Sendable, Equatable {
+    case response(DNSResponse)
+    /// Timeout, unreachable, connection refused, malformed reply…
+    case failure(String)
+}
+
+/// Something that can ask one server one question and wait for the answer.
+public protocol DNSTransport: Sendable {
+    func query(_ name: String, _ type: DNSRecordType, server: DNSServer, recursionDesired: Bool) -> DNSOutcome
+}
+
+/// Query settings: per-query timeout, retries, and whether to follow
+/// truncation with TCP (always, per RFC 7766).
+public struct DNSQueryOptions: Sendable, Equatable {
+    public var timeout: Double
+    public var retries: Int
+
+    public init(timeout: Double = 2, retries: Int = 2) {
+        self.timeout = timeout
+        self.retries = retries
+    }
+}
+
+enum IPAddress {
+    static func isValid(_ text: String) -> Bool {
+        var v4 = in_addr()
+        var v6 = in6_addr()
+        return inet_pton(AF_INET, text, &v4) == 1 || inet_pton(AF_INET6, text, &v6) == 1
+    }
+
+    static func isIPv6(_ text: String) -> Bool { text.contains(":") }
+}

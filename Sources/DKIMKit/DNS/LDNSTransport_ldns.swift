@@ -1,0 +1,125 @@
+import CLDNS
+import Foundation
+
+// The thin wall around NLnet Labs ldns: the only file that imports CLDNS.
+
+/// Asks one server directly through ldns: UDP with EDNS0 (1,232-octet
+/// buffer), TCP when the reply is truncated, the given timeout and retries.
+///
+/// ldns calls block; callers run them on dedicated threads (`BlockingWorkers`),
+/// never on Swift concurrency's cooperative pool.
+public struct LDNSTransport: DNSTransport {
+    public let options: DNSQueryOptions
+
+    public init(options: DNSQueryOptions = DNSQueryOptions()) {
+        self.options = options
+    }
+
+    public func query(_ name: String, _ type: DNSRecordType, server: DNSServer, recursionDesired: Bool) -> DNSOutcome {
+        guard let resolver = ldns_resolver_new() else { return .failure("cannot allocate an ldns resolver") }
+        defer { ldns_resolver_deep_free(resolver) }
+        let addressType = IPAddress.isIPv6(server.address) ? LDNS_RDF_TYPE_AAAA : LDNS_RDF_TYPE_A
+        guard let address = ldns_rdf_new_frm_str(addressType, server.address) else {
+            return .failure("'\(server.address)' is not an IP address")
+        }
+        defer { ldns_rdf_deep_free(address) }
+        guard ldns_resolver_push_nameserver(resolver, address) == LDNS_STATUS_OK else {
+            return .failure("cannot use \(server.address) as a nameserver")
+        }
+        ldns_resolver_set_port(resolver, server.port)
+        ldns_resolver_set_recursive(resolver, recursionDesired)
+        ldns_resolver_set_edns_udp_size(resolver, 1232)
+        ldns_resolver_set_fallback(resolver, true)
+        ldns_resolver_set_defnames(resolver, false)
+        ldns_resolver_set_dnsrch(resolver, false)
+        ldns_resolver_set_random(resolver, false)
+        let seconds = max(options.timeout, 0.05)
+        ldns_resolver_set_timeout(resolver, timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - seconds.rounded(.down)) * 1_000_000)))
+        ldns_resolver_set_retry(resolver, UInt8(clamping: max(1, options.retries + 1)))
+        ldns_resolver_set_retrans(resolver, 1)
+
+        let absolute = name.hasSuffix(".") ? name : name + "."
+        guard let owner = ldns_dname_new_frm_str(absolute) else { return .failure("'\(name)' is not a domain name") }
+        defer { ldns_rdf_deep_free(owner) }
+        var packet: UnsafeMutablePointer<ldns_pkt>?
+        let flags = UInt16(recursionDesired ? LDNS_RD : 0)
+        let status = ldns_resolver_send(&packet, resolver, owner, Self.type(type), LDNS_RR_CLASS_IN, flags)
+        guard status == LDNS_STATUS_OK, let packet else {
+            if let packet { ldns_pkt_free(packet) }
+            let reason = ldns_get_errorstr_by_id(status).map { String(cString: $0) } ?? "ldns status \(status.rawValue)"
+            return .failure(reason == "General LDNS error" || status == LDNS_STATUS_NETWORK_ERR ? "no answer (timeout or unreachable): \(reason)" : reason)
+        }
+        defer { ldns_pkt_free(packet) }
+        return .response(Self.response(from: packet))
+    }
+
+    private static func type(_ type: DNSRecordType) -> ldns_rr_type {
+        switch type {
+        case .a: return LDNS_RR_TYPE_A
+        case .aaaa: return LDNS_RR_TYPE_AAAA
+        case .ns: return LDNS_RR_TYPE_NS
+        case .soa: return LDNS_RR_TYPE_SOA
+        case .txt: return LDNS_RR_TYPE_TXT
+        case .cname: return LDNS_RR_TYPE_CNAME
+        }
+    }
+
+    private static func response(from packet: UnsafeMutablePointer<ldns_pkt>) -> DNSResponse {
+        var rcode = "RCODE\(ldns_pkt_get_rcode(packet).rawValue)"
+        if let text = ldns_pkt_rcode2str(ldns_pkt_get_rcode(packet)) {
+            rcode = String(cString: text)
+            free(text)
+        }
+        return DNSResponse(
+            rcode: rcode, authoritative: ldns_pkt_aa(packet), truncatedOverUDP: false,
+            answer: records(ldns_pkt_answer(packet)), authority: records(ldns_pkt_authority(packet)))
+    }
+
+    private static func records(_ list: UnsafeMutablePointer<ldns_rr_list>?) -> [DNSResourceRecord] {
+        guard let list else { return [] }
+        var records: [DNSResourceRecord] = []
+        for index in 0..<ldns_rr_list_rr_count(list) {
+            guard let rr = ldns_rr_list_rr(list, index) else { continue }
+            let owner = (text(ldns_rr_owner(rr)) ?? "").lowercased()
+            let ttl = ldns_rr_ttl(rr)
+            let data: DNSResourceRecord.Data
+            switch ldns_rr_get_type(rr) {
+            case LDNS_RR_TYPE_TXT:
+                // Each character-string is one rdf: a length octet, then the octets.
+                var strings: [String] = []
+                for field in 0..<ldns_rr_rd_count(rr) {
+                    guard let rdf = ldns_rr_rdf(rr, field), let bytes = ldns_rdf_data(rdf) else { continue }
+                    let size = ldns_rdf_size(rdf)
+                    guard size >= 1 else { continue }
+                    let length = Int(bytes[0])
+                    let buffer = UnsafeBufferPointer(start: bytes + 1, count: min(length, size - 1))
+                    strings.append(String(decoding: buffer, as: UTF8.self))
+                }
+                data = .txt(strings)
+            case LDNS_RR_TYPE_CNAME: data = .cname((field(rr, 0) ?? "").lowercased())
+            case LDNS_RR_TYPE_NS: data = .ns((field(rr, 0) ?? "").lowercased())
+            case LDNS_RR_TYPE_A: data = .a(field(rr, 0) ?? "")
+            case LDNS_RR_TYPE_AAAA: data = .aaaa(field(rr, 0) ?? "")
+            case LDNS_RR_TYPE_SOA:
+                data = .soa(
+                    primary: (field(rr, 0) ?? "").lowercased(),
+                    serial: UInt32(field(rr, 2) ?? "") ?? 0,
+                    minimum: UInt32(field(rr, 6) ?? "") ?? 0)
+            default: data = .other("type \(ldns_rr_get_type(rr).rawValue)")
+            }
+            records.append(DNSResourceRecord(owner: owner, ttl: ttl, data: data))
+        }
+        return records
+    }
+
+    private static func field(_ rr: UnsafeMutablePointer<ldns_rr>, _ index: Int) -> String? {
+        guard index < ldns_rr_rd_count(rr) else { return nil }
+        return text(ldns_rr_rdf(rr, index))
+    }
+
+    private static func text(_ rdf: UnsafeMutablePointer<ldns_rdf>?) -> String? {
+        guard let rdf, let cString = ldns_rdf2str(rdf) else { return nil }
+        defer { free(cString) }
+        return String(cString: cString)
+    }
+}

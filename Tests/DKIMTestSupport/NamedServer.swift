@@ -1,0 +1,173 @@
+import DKIMKit
+import Foundation
+
+/// A real authoritative DNS server for tests: BIND's `named` on a loopback
+/// address and a free high port, in its own temporary directory, started by
+/// the test and stopped by its process id when the value goes away.
+public final class NamedServer: @unchecked Sendable {
+    // @unchecked Sendable: the fields are set once in init; stop() is idempotent.
+
+    /// A zone this server is primary for.
+    public struct Zone: Sendable {
+        public let name: String
+        /// The master file; nil to point BIND at a file that does not parse (the zone then answers SERVFAIL).
+        public let text: String?
+        /// A TSIG key name allowed to send DNS UPDATEs for the zone.
+        public let updateKey: String?
+
+        public init(_ name: String, _ text: String?, updateKey: String? = nil) {
+            self.name = name
+            self.text = text
+            self.updateKey = updateKey
+        }
+    }
+
+    public let address: String
+    public let port: UInt16
+    public let directory: TemporaryDirectory
+    private let process: Process
+    private let log: Pipe
+
+    public var server: DNSServer { DNSServer(address: address, port: port) }
+
+    /// Starts `named` and waits until it answers for its first zone.
+    /// - Parameters:
+    ///   - forwardZones: zones answered by recursion through another server (needs `recursion yes`).
+    ///   - options: extra lines for the `options` block (e.g. `max-udp-size 512;`).
+    ///   - keys: TSIG keys as `(name, algorithm, base64 secret)`.
+    public init(
+        zones: [Zone], address: String = "127.0.0.1", port: UInt16? = nil,
+        forwardZones: [(zone: String, server: DNSServer)] = [], options: String = "",
+        keys: [(name: String, algorithm: String, secret: String)] = []
+    ) throws {
+        guard let named = ProcessRunner.which("named") else {
+            throw TestSupportError("BIND's named is not installed (apt-get install bind9)")
+        }
+        self.address = address
+        self.port = try port ?? NamedServer.freePort(on: [address])
+        directory = try TemporaryDirectory("named")
+        var configuration = """
+            options {
+                directory "\(directory.path)";
+                pid-file "\(directory.file("named.pid"))";
+                session-keyfile "\(directory.file("session.key"))";
+                managed-keys-directory "\(directory.path)";
+                listen-on port \(self.port) { \(address); };
+                listen-on-v6 { none; };
+                recursion \(forwardZones.isEmpty ? "no" : "yes");
+                allow-recursion { any; };
+                dnssec-validation no;
+                allow-query { any; };
+                notify no;
+                \(options)
+            };
+            controls { };
+
+            """
+        for key in keys {
+            configuration += "key \"\(key.name)\" { algorithm \(key.algorithm); secret \"\(key.secret)\"; };\n"
+        }
+        for zone in zones {
+            let file = directory.file("\(zone.name).zone")
+            try (zone.text ?? "this is not a zone file\n").write(toFile: file, atomically: true, encoding: .utf8)
+            let update = zone.updateKey.map { "allow-update { key \"\($0)\"; };" } ?? ""
+            configuration += "zone \"\(zone.name)\" { type primary; file \"\(file)\"; \(update) };\n"
+        }
+        for forward in forwardZones {
+            configuration += """
+                zone "\(forward.zone)" { type forward; forward only; forwarders { \(forward.server.address) port \(forward.server.port); }; };
+
+                """
+        }
+        try configuration.write(toFile: directory.file("named.conf"), atomically: true, encoding: .utf8)
+
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: named)
+        process.arguments = ["-g", "-n", "1", "-c", directory.file("named.conf")]
+        log = Pipe()
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+
+        // Ready when it answers for its first zone (a broken zone still answers SERVFAIL).
+        let transport = LDNSTransport(options: DNSQueryOptions(timeout: 0.2, retries: 0))
+        let probe = zones.first?.name ?? "."
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            if !process.isRunning {
+                let output = String(decoding: log.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                throw TestSupportError("named exited during start-up: \(output.suffix(2000))")
+            }
+            if case .response = transport.query(probe, .soa, server: server, recursionDesired: false) { return }
+            usleep(50_000)
+        }
+        stop()
+        throw TestSupportError("named did not answer on \(address):\(self.port) within 20 s")
+    }
+
+    deinit {
+        stop()
+    }
+
+    /// Stops the server (SIGTERM, then SIGKILL after 5 s) and waits for it.
+    public func stop() {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGTERM)
+        let deadline = Date().addingTimeInterval(5)
+        while process.isRunning, Date() < deadline { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    /// A port free for both UDP and TCP on every one of `addresses`.
+    public static func freePort(on addresses: [String]) throws -> UInt16 {
+        for _ in 0..<50 {
+            let candidate = UInt16.random(in: 20_000...60_000)
+            if addresses.allSatisfy({ isFree(candidate, on: $0, type: Int32(SOCK_DGRAM.rawValue)) && isFree(candidate, on: $0, type: Int32(SOCK_STREAM.rawValue)) }) {
+                return candidate
+            }
+        }
+        throw TestSupportError("no free port found")
+    }
+
+    private static func isFree(_ port: UInt16, on address: String, type: Int32) -> Bool {
+        let descriptor = socket(AF_INET, type, 0)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        var socketAddress = sockaddr_in()
+        socketAddress.sin_family = sa_family_t(AF_INET)
+        socketAddress.sin_port = port.bigEndian
+        inet_pton(AF_INET, address, &socketAddress.sin_addr)
+        return withUnsafePointer(to: &socketAddress) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
+        }
+    }
+}
+
+public struct TestSupportError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Master-file text for test zones.
+public enum ZoneText {
+    /// A zone with an SOA (given serial and negative TTL), NS records naming
+    /// `ns1.<zone>` at `nameserverAddress`, and `records` (master-file lines, relative names).
+    public static func zone(
+        _ name: String, serial: UInt32 = 1, negativeTTL: Int = 300, nameserverAddress: String = "127.0.0.1",
+        records: [String] = []
+    ) -> String {
+        ([
+            "$ORIGIN \(name).", "$TTL 3600",
+            "@ IN SOA ns1.\(name). hostmaster.\(name). \(serial) 3600 600 86400 \(negativeTTL)",
+            "@ IN NS ns1.\(name).", "ns1 IN A \(nameserverAddress)",
+        ] + records).joined(separator: "\n") + "\n"
+    }
+
+    /// A TXT record line with `value` split into ≤255-octet strings.
+    public static func txt(_ owner: String, _ value: String, ttl: Int = 1800) -> String {
+        "\(owner) \(ttl) IN TXT ( " + TXTRecordData(splitting: value).quotedStrings.joined(separator: " ") + " )"
+    }
+}
