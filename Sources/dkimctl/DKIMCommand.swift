@@ -63,6 +63,13 @@ extension DKIMCommand {
 
 /// `SELECTOR --domain D`, which names one key.
 struct KeyReference: ParsableArguments {
+    init() {}
+
+    init(selector: String, domain: String) {
+        self.selector = selector
+        self.domain = domain
+    }
+
     @Argument(help: "The key's selector.")
     var selector: String
 

@@ -24,7 +24,7 @@ struct DKIMCtl: ParsableCommand {
               dkimctl list --format csv > dkim-register.csv
             """,
         version: DKIMKitVersion.current,
-        subcommands: [Init.self, New.self, List.self, Show.self, Record.self]
+        subcommands: [Init.self, New.self, List.self, Show.self, Record.self, Verify.self, Activate.self]
     )
 
     /// Runs the command line and exits. Every failure is reported on one line

@@ -43,6 +43,7 @@ public final class NamedServer: @unchecked Sendable {
         guard let named = ProcessRunner.which("named") else {
             throw TestSupportError("BIND's named is not installed (apt-get install bind9)")
         }
+        try NamedServer.ensureLoopbackAddress(address)
         self.address = address
         self.port = try port ?? NamedServer.freePort(on: [address])
         directory = try TemporaryDirectory("named")
@@ -88,6 +89,7 @@ public final class NamedServer: @unchecked Sendable {
         process.standardOutput = log
         process.standardError = log
         try process.run()
+        NamedServer.running.add(process.processIdentifier)
 
         // Ready when it answers for its first zone (a broken zone still answers SERVFAIL).
         let transport = LDNSTransport(options: DNSQueryOptions(timeout: 0.2, retries: 0))
@@ -111,6 +113,7 @@ public final class NamedServer: @unchecked Sendable {
 
     /// Stops the server (SIGTERM, then SIGKILL after 5 s) and waits for it.
     public func stop() {
+        NamedServer.running.remove(process.processIdentifier)
         guard process.isRunning else { return }
         kill(process.processIdentifier, SIGTERM)
         let deadline = Date().addingTimeInterval(5)
@@ -119,8 +122,58 @@ public final class NamedServer: @unchecked Sendable {
         process.waitUntilExit()
     }
 
+    /// Every server still running, killed when the test process exits even if
+    /// a test leaked its `NamedServer` (so no named outlives the test run).
+    private static let running = RunningServers()
+
+    private final class RunningServers: @unchecked Sendable {
+        // @unchecked Sendable: `pids` is only touched under `lock`.
+        private let lock = NSLock()
+        private var pids: Set<Int32> = []
+        private var hookInstalled = false
+
+        func add(_ pid: Int32) {
+            lock.lock()
+            defer { lock.unlock() }
+            pids.insert(pid)
+            if !hookInstalled {
+                hookInstalled = true
+                atexit { NamedServer.running.killAll() }
+            }
+        }
+
+        func remove(_ pid: Int32) {
+            lock.lock()
+            pids.remove(pid)
+            lock.unlock()
+        }
+
+        func killAll() {
+            lock.lock()
+            defer { lock.unlock() }
+            for pid in pids { kill(pid, SIGKILL) }
+            pids.removeAll()
+        }
+    }
+
+    /// BIND listens only on addresses configured on an interface: add
+    /// 127.0.0.x aliases to `lo` when a test plays several servers.
+    public static func ensureLoopbackAddress(_ address: String) throws {
+        guard address.hasPrefix("127."), address != "127.0.0.1" else { return }
+        guard let ip = ProcessRunner.which("ip") else {
+            throw TestSupportError("the ip command (iproute2) is needed to add \(address) to lo")
+        }
+        let shown = try ProcessRunner.run(ip, ["-4", "addr", "show", "dev", "lo"])
+        if shown.standardOutput.contains("inet \(address)/") { return }
+        let added = try ProcessRunner.run(ip, ["addr", "add", "\(address)/32", "dev", "lo"])
+        if added.status != 0, !added.standardError.contains("File exists") {
+            throw TestSupportError("cannot add \(address) to lo (root needed): \(added.standardError)")
+        }
+    }
+
     /// A port free for both UDP and TCP on every one of `addresses`.
     public static func freePort(on addresses: [String]) throws -> UInt16 {
+        for address in addresses { try ensureLoopbackAddress(address) }
         for _ in 0..<50 {
             let candidate = UInt16.random(in: 20_000...60_000)
             if addresses.allSatisfy({ isFree(candidate, on: $0, type: Int32(SOCK_DGRAM.rawValue)) && isFree(candidate, on: $0, type: Int32(SOCK_STREAM.rawValue)) }) {

@@ -35,6 +35,22 @@ public protocol KeyRegistry: Sendable {
     /// The events that concern one key, oldest first.
     func events(forKey keyID: Int64) throws -> [RegistryEvent]
 
+    /// Stores DNS checks as evidence, in one transaction, and marks every
+    /// `pending` key whose check passed `published` (first full pass = `published_at`).
+    /// - Returns: the keys as they are after the checks, in the same order.
+    func recordChecks(_ checks: [(keyID: Int64, check: PublicationCheck)], actor: Actor, at time: Date) throws -> [RegisteredKey]
+
+    /// Makes a key its slot's active key, retiring the previous active key in
+    /// the same transaction. `expires_at` = activation + `rotationPeriod`.
+    /// - Parameter forcedReason: non-nil when DNS proof was skipped; recorded in the event.
+    /// - Returns: the activated key and the key it retired, if any.
+    func activate(
+        keyID: Int64, rotationPeriod: TimeSpan, forcedReason: String?, actor: Actor, at time: Date
+    ) throws -> (active: RegisteredKey, retired: RegisteredKey?)
+
+    /// The most recent DNS checks of a key, newest first.
+    func checks(forKey keyID: Int64, limit: Int) throws -> [StoredCheck]
+
     /// Recomputes every event's hash and link, and compares the last one with the recorded head.
     func verifyEventChain() throws -> EventChainVerification
 }

@@ -171,3 +171,28 @@ public struct Actor: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { name }
 }
+
+/// A DNS check as stored in the registry.
+public struct StoredCheck: Sendable, Equatable {
+    public let id: Int64
+    public let checkedAt: Date
+    public let actor: String
+    public let verdict: CheckStatus
+    public let recordTTL: Int?
+    public let negativeTTL: Int?
+    public let problems: [String]
+    public let servers: [StoredServerCheck]
+}
+
+/// One server's answer within a stored check.
+public struct StoredServerCheck: Sendable, Equatable {
+    public let zone: String
+    public let name: String
+    public let server: String
+    public let address: String
+    public let port: Int
+    public let status: CheckStatus
+    public let serial: Int?
+    public let ttl: Int?
+    public let detail: String
+}

@@ -81,6 +81,46 @@ enum RegistrySchema {
                 BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
                 """)
         }
+        migrator.registerMigration("v2-dns-checks") { db in
+            // Evidence of every DNS check: one row per check, one per server asked.
+            try db.create(table: "dns_check") { table in
+                table.autoIncrementedPrimaryKey("id")
+                table.column("key_id", .integer).notNull().references("key", onDelete: .restrict)
+                table.column("checked_at", .datetime).notNull()
+                table.column("actor", .text).notNull()
+                table.column("verdict", .text).notNull().check(sql: "verdict IN ('pass', 'fail', 'temperror')")
+                table.column("record_ttl", .integer)
+                table.column("negative_ttl", .integer)
+                table.column("problems", .text).notNull()
+            }
+            try db.create(index: "dns_check_key", on: "dns_check", columns: ["key_id", "checked_at"])
+            try db.create(table: "dns_check_server") { table in
+                table.autoIncrementedPrimaryKey("id")
+                table.column("check_id", .integer).notNull().references("dns_check", onDelete: .restrict)
+                table.column("zone", .text).notNull()
+                table.column("name", .text).notNull()
+                table.column("server", .text).notNull()
+                table.column("address", .text).notNull()
+                table.column("port", .integer).notNull()
+                table.column("status", .text).notNull().check(sql: "status IN ('pass', 'fail', 'temperror')")
+                table.column("serial", .integer)
+                table.column("ttl", .integer)
+                table.column("negative_ttl", .integer)
+                table.column("detail", .text).notNull()
+            }
+            try db.create(index: "dns_check_server_check", on: "dns_check_server", columns: ["check_id"])
+            try db.execute(sql: """
+                CREATE TRIGGER dns_check_append_only_update BEFORE UPDATE ON dns_check
+                BEGIN SELECT RAISE(ABORT, 'DNS evidence is append-only'); END;
+                CREATE TRIGGER dns_check_append_only_delete BEFORE DELETE ON dns_check
+                BEGIN SELECT RAISE(ABORT, 'DNS evidence is append-only'); END;
+                CREATE TRIGGER dns_check_server_append_only_update BEFORE UPDATE ON dns_check_server
+                BEGIN SELECT RAISE(ABORT, 'DNS evidence is append-only'); END;
+                CREATE TRIGGER dns_check_server_append_only_delete BEFORE DELETE ON dns_check_server
+                BEGIN SELECT RAISE(ABORT, 'DNS evidence is append-only'); END;
+                """)
+        }
+
         return migrator
     }
 }

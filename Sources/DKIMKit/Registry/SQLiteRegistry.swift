@@ -191,6 +191,128 @@ public struct SQLiteRegistry: KeyRegistry {
         }
     }
 
+    public func recordChecks(_ checks: [(keyID: Int64, check: PublicationCheck)], actor: Actor, at time: Date) throws -> [RegisteredKey] {
+        let time = Timestamp.truncatedToMilliseconds(time)
+        return try write { db in
+            try checks.map { try Self.recordCheck($0.check, forKey: $0.keyID, db: db, actor: actor, time: time) }
+        }
+    }
+
+    private static func recordCheck(_ check: PublicationCheck, forKey keyID: Int64, db: Database, actor: Actor, time: Date) throws -> RegisteredKey {
+        guard let key = try fetchKeys(db, where: "key.id = ?", arguments: [keyID]).first else {
+            throw DKIMError(.notFound, "key \(keyID) is not in the registry")
+        }
+        try db.execute(
+            sql: """
+                INSERT INTO dns_check (key_id, checked_at, actor, verdict, record_ttl, negative_ttl, problems)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                keyID, time, actor.name, check.verdict.rawValue, check.recordTTL.map { Int($0) },
+                check.negativeTTL.map { Int($0) }, check.problems.joined(separator: "\n"),
+            ])
+        let checkID = db.lastInsertedRowID
+        for result in check.results {
+            try db.execute(
+                sql: """
+                    INSERT INTO dns_check_server (check_id, zone, name, server, address, port, status, serial, ttl, negative_ttl, detail)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    checkID, result.zone, result.name, result.server.name, result.server.address, Int(result.server.port),
+                    result.status.rawValue, result.serial.map { Int($0) }, result.ttl.map { Int($0) },
+                    result.negativeTTL.map { Int($0) }, ([result.detail] + result.warnings).joined(separator: "; "),
+                ])
+        }
+        guard check.verdict == .pass, key.state == .pending else { return key }
+        try db.execute(
+            sql: "UPDATE key SET state = 'published', published_at = ? WHERE id = ?", arguments: [time, keyID])
+        try append(
+            EventDraft(
+                action: "key.published", keyID: keyID, domain: key.domain.ascii, selector: key.selector.name,
+                fromState: .pending, toState: .published,
+                details: [
+                    "check_id": String(checkID),
+                    "servers": check.results.map { "\($0.server.name) \($0.server)" }.joined(separator: ", "),
+                ]),
+            db: db, actor: actor, time: time)
+        return try fetchKeys(db, where: "key.id = ?", arguments: [keyID])[0]
+    }
+
+    public func activate(
+        keyID: Int64, rotationPeriod: TimeSpan, forcedReason: String?, actor: Actor, at time: Date
+    ) throws -> (active: RegisteredKey, retired: RegisteredKey?) {
+        let time = Timestamp.truncatedToMilliseconds(time)
+        return try write { db in
+            guard let key = try Self.fetchKeys(db, where: "key.id = ?", arguments: [keyID]).first else {
+                throw DKIMError(.notFound, "key \(keyID) is not in the registry")
+            }
+            switch key.state {
+            case .published: break
+            case .pending where forcedReason != nil: break
+            case .pending:
+                throw DKIMError(.conflict, "key \(key.selector) is pending: DNS has not proved its record yet")
+            case .active:
+                throw DKIMError(.conflict, "key \(key.selector) is already the active key of its slot")
+            case .retired, .revoked:
+                throw DKIMError(.conflict, "key \(key.selector) is \(key.state.rawValue) and cannot become active again")
+            }
+            let previous = try Self.fetchKeys(
+                db, where: "key.slot_id = ? AND key.state = 'active' AND key.id != ?", arguments: [key.slotID, keyID]
+            ).first
+            if let previous {
+                try db.execute(sql: "UPDATE key SET state = 'retired', retired_at = ? WHERE id = ?", arguments: [time, previous.id])
+                try Self.append(
+                    EventDraft(
+                        action: "key.retired", keyID: previous.id, domain: previous.domain.ascii,
+                        selector: previous.selector.name, fromState: .active, toState: .retired,
+                        details: ["successor": key.selector.name]),
+                    db: db, actor: actor, time: time)
+            }
+            let expires = time.addingTimeInterval(TimeInterval(rotationPeriod.seconds))
+            try db.execute(
+                sql: "UPDATE key SET state = 'active', activated_at = ?, expires_at = ? WHERE id = ?",
+                arguments: [time, expires, keyID])
+            var details = [
+                "forced": forcedReason == nil ? "false" : "true", "expires_at": Timestamp.iso8601(expires),
+                "rotation_period": rotationPeriod.description,
+            ]
+            if let forcedReason { details["forced_reason"] = forcedReason }
+            if let previous { details["predecessor"] = previous.selector.name }
+            try Self.append(
+                EventDraft(
+                    action: "key.activated", keyID: keyID, domain: key.domain.ascii, selector: key.selector.name,
+                    fromState: key.state, toState: .active, details: details),
+                db: db, actor: actor, time: time)
+            let active = try Self.fetchKeys(db, where: "key.id = ?", arguments: [keyID])[0]
+            let retired = try previous.map { try Self.fetchKeys(db, where: "key.id = ?", arguments: [$0.id])[0] }
+            return (active, retired)
+        }
+    }
+
+    public func checks(forKey keyID: Int64, limit: Int) throws -> [StoredCheck] {
+        try read { db in
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT * FROM dns_check WHERE key_id = ? ORDER BY id DESC LIMIT ?", arguments: [keyID, limit])
+            return try rows.map { row in
+                let id: Int64 = row["id"]
+                let servers = try Row.fetchAll(db, sql: "SELECT * FROM dns_check_server WHERE check_id = ? ORDER BY id", arguments: [id])
+                    .map { server in
+                        StoredServerCheck(
+                            zone: server["zone"], name: server["name"], server: server["server"], address: server["address"],
+                            port: server["port"], status: CheckStatus(rawValue: server["status"]) ?? .temperror,
+                            serial: server["serial"], ttl: server["ttl"], detail: server["detail"])
+                    }
+                let problems: String = row["problems"]
+                return StoredCheck(
+                    id: id, checkedAt: row["checked_at"], actor: row["actor"],
+                    verdict: CheckStatus(rawValue: row["verdict"]) ?? .temperror, recordTTL: row["record_ttl"],
+                    negativeTTL: row["negative_ttl"], problems: problems.isEmpty ? [] : problems.components(separatedBy: "\n"),
+                    servers: servers)
+            }
+        }
+    }
+
     public func verifyEventChain() throws -> EventChainVerification {
         try read { db in
             var problems: [String] = []

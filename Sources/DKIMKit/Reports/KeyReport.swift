@@ -118,7 +118,7 @@ public enum KeyReport {
 
     // MARK: show
 
-    public static func showText(_ key: RegisteredKey, events: [RegistryEvent]) -> String {
+    public static func showText(_ key: RegisteredKey, events: [RegistryEvent], checks: [StoredCheck] = []) -> String {
         var fields: [(String, String)] = [
             ("Name", key.recordName.absolute), ("Domain", key.domain.ascii), ("Selector", key.selector.name),
             ("Provider", key.provider.identifier), ("Usage", key.usage.name), ("Owner", key.owner.address),
@@ -138,10 +138,12 @@ public enum KeyReport {
             return [event.time, event.actor, event.action, transition.isEmpty ? "-" : transition, event.details]
         }
         text += table(header: ["TIME", "ACTOR", "ACTION", "STATE", "DETAILS"], rows: rows)
+        text += "\nDNS checks (latest first):\n"
+        text += checks.isEmpty ? "none yet ('dkimctl verify' runs one)\n" : CheckReport.storedText(checks)
         return text
     }
 
-    public static func showJSON(_ key: RegisteredKey, events: [RegistryEvent]) -> String {
+    public static func showJSON(_ key: RegisteredKey, events: [RegistryEvent], checks: [StoredCheck] = []) -> String {
         var writer = JSONWriter(pretty: true)
         writer.beginObject()
         writer.key("key")
@@ -162,6 +164,10 @@ public enum KeyReport {
             writer.field("hash", event.hash)
             writer.endObject()
         }
+        writer.endArray()
+        writer.key("checks")
+        writer.beginArray()
+        for check in checks { CheckReport.storedObject(check, into: &writer) }
         writer.endArray()
         writer.endObject()
         return writer.text + "\n"

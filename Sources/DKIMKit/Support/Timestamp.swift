@@ -135,6 +135,18 @@ public struct TimeSpan: Sendable, Equatable, CustomStringConvertible {
         throw DKIMError.invalid("duration '\(input)' is not valid (expected a whole number and a unit: 90s, 15m, 12h, 30d, 2w)")
     }
 
+    /// `1h 5m 3s`, for people.
+    public var humanReadable: String {
+        var parts: [String] = []
+        var rest = seconds
+        for (unit, size) in [("d", 86400), ("h", 3600), ("m", 60)] where rest >= size {
+            parts.append("\(rest / size)\(unit)")
+            rest %= size
+        }
+        if rest > 0 || parts.isEmpty { parts.append("\(rest)s") }
+        return parts.joined(separator: " ")
+    }
+
     public var description: String {
         if seconds % 86400 == 0 { return "\(seconds / 86400)d" }
         if seconds % 3600 == 0 { return "\(seconds / 3600)h" }

@@ -21,12 +21,16 @@ extension DKIMCtl {
         @Option(help: "Output: text or json.")
         var format: Format = .text
 
+        @Option(name: .customLong("checks"), help: "How many of the latest DNS checks to show.")
+        var checkCount: Int = 5
+
         func run(_ context: CommandContext) throws {
             let key = try key.find(in: context.registry)
             let events = try context.registry.events(forKey: key.id)
+            let checks = try context.registry.checks(forKey: key.id, limit: checkCount)
             switch format {
-            case .text: Output.standard.write(KeyReport.showText(key, events: events))
-            case .json: Output.standard.write(KeyReport.showJSON(key, events: events))
+            case .text: Output.standard.write(KeyReport.showText(key, events: events, checks: checks))
+            case .json: Output.standard.write(KeyReport.showJSON(key, events: events, checks: checks))
             }
         }
     }

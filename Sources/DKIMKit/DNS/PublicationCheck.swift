@@ -1,0 +1,295 @@
+import Foundation
+
+/// How one server, or a whole check, came out (after RFC 8601's results).
+public enum CheckStatus: String, Sendable, Codable, CaseIterable {
+    /// The server serves exactly our record.
+    case pass
+    /// The server answers, and the answer is wrong: missing, revoked, another key, several records, bad syntax, lagging serial.
+    case fail
+    /// No usable answer: timeout, unreachable, SERVFAIL, REFUSED, not authoritative.
+    case temperror
+}
+
+/// What one authoritative server said about a key record.
+public struct ServerCheck: Sendable, Equatable {
+    /// The zone apex this server was asked about.
+    public let zone: String
+    /// The name asked for (the record name, or a CNAME target).
+    public let name: String
+    public let server: DNSServer
+    public var status: CheckStatus
+    /// The zone's SOA serial on this server.
+    public var serial: UInt32?
+    /// The TTL of the record (or of the CNAME) as served.
+    public var ttl: UInt32?
+    /// The zone's negative-caching TTL: min(SOA minimum, SOA TTL), RFC 2308 §5.
+    public var negativeTTL: UInt32?
+    public var detail: String
+    public var warnings: [String]
+    /// The CNAME target when this server delegates the name elsewhere.
+    public var cnameTarget: String?
+
+    public init(
+        zone: String, name: String, server: DNSServer, status: CheckStatus, serial: UInt32? = nil, ttl: UInt32? = nil,
+        negativeTTL: UInt32? = nil, detail: String, warnings: [String] = [], cnameTarget: String? = nil
+    ) {
+        self.zone = zone
+        self.name = name
+        self.server = server
+        self.status = status
+        self.serial = serial
+        self.ttl = ttl
+        self.negativeTTL = negativeTTL
+        self.detail = detail
+        self.warnings = warnings
+        self.cnameTarget = cnameTarget
+    }
+}
+
+/// Every server's answer for one key record, and the verdict.
+public struct PublicationCheck: Sendable, Equatable {
+    /// The record name, absolute.
+    public let name: String
+    public let results: [ServerCheck]
+    /// Problems that kept servers from being asked at all (discovery failures).
+    public let problems: [String]
+
+    public init(name: String, results: [ServerCheck], problems: [String] = []) {
+        self.name = name
+        self.results = results
+        self.problems = problems
+    }
+
+    /// pass only if every server passes; fail if any fails; temperror otherwise.
+    public var verdict: CheckStatus {
+        if results.contains(where: { $0.status == .fail }) { return .fail }
+        if !problems.isEmpty || results.isEmpty || results.contains(where: { $0.status == .temperror }) { return .temperror }
+        return .pass
+    }
+
+    /// The longest record TTL any server gave.
+    public var recordTTL: UInt32? { results.compactMap(\.ttl).max() }
+    /// The longest negative-caching TTL of the zones involved.
+    public var negativeTTL: UInt32? { results.compactMap(\.negativeTTL).max() }
+}
+
+/// The key a record must carry.
+public struct ExpectedKey: Sendable, Equatable {
+    public let algorithm: KeyAlgorithm
+    /// The registry's `p=` value.
+    public let publicKey: String
+
+    public init(algorithm: KeyAlgorithm, publicKey: String) {
+        self.algorithm = algorithm
+        self.publicKey = publicKey
+    }
+}
+
+/// Proves (or disproves) that a key record is published: asks every
+/// authoritative server of the zone directly, without recursion, follows
+/// CNAMEs (at most 8) into other zones and their own servers, and compares
+/// what each serves with the registered key.
+public struct PublicationChecker: Sendable {
+    public static let maximumCNAMELinks = 8
+
+    public let transport: any DNSTransport
+    public let discovery: NameserverDiscovery
+    /// Servers to ask for the record's own zone instead of discovering them (`--nameserver`).
+    public let nameservers: [DNSServer]
+
+    public init(transport: any DNSTransport, discovery: NameserverDiscovery, nameservers: [DNSServer] = []) {
+        self.transport = transport
+        self.discovery = discovery
+        self.nameservers = nameservers
+    }
+
+    public func check(_ name: KeyRecordName, expecting key: ExpectedKey) -> PublicationCheck {
+        var results: [ServerCheck] = []
+        var problems: [String] = []
+        var current = name.absolute.lowercased()
+        var visited: Set<String> = []
+        var firstZone: String?
+        for hop in 0...Self.maximumCNAMELinks {
+            guard visited.insert(current).inserted else {
+                problems.append("CNAME loop at \(current)")
+                break
+            }
+            // The servers to ask for this hop, and the zone they serve.
+            let zone: String
+            let servers: [DNSServer]
+            if !nameservers.isEmpty, hop == 0 || firstZone.map({ current.hasSuffix("." + $0) || current == $0 }) == true {
+                guard let found = zoneByAsking(nameservers[0], about: current) else {
+                    results += nameservers.map {
+                        ServerCheck(zone: "?", name: current, server: $0, status: .temperror, detail: "no SOA answer for the zone of \(current)")
+                    }
+                    break
+                }
+                zone = found
+                servers = nameservers
+            } else {
+                switch discovery.zone(of: current).flatMap({ zone in discovery.servers(of: zone).map { (zone, $0) } }) {
+                case .failure(let error):
+                    problems.append(error.description)
+                    return PublicationCheck(name: name.absolute, results: results, problems: problems)
+                case .success(let (found, discovered)):
+                    zone = found
+                    servers = discovered
+                }
+            }
+            if hop == 0 { firstZone = zone }
+
+            var hopResults = servers.map { checkServer($0, zone: zone, name: current, expecting: key) }
+            Self.failLaggingServers(&hopResults)
+            results += hopResults
+
+            let targets = Set(hopResults.compactMap(\.cnameTarget))
+            guard let target = targets.first else { break }
+            if targets.count > 1 {
+                problems.append("servers disagree on the CNAME target of \(current): \(targets.sorted().joined(separator: ", "))")
+                break
+            }
+            for index in results.indices where results[index].name == current && results[index].cnameTarget == nil && results[index].status == .pass {
+                results[index].status = .fail
+                results[index].detail = "serves a TXT record where other servers serve a CNAME to \(target)"
+            }
+            if hop == Self.maximumCNAMELinks {
+                problems.append("more than \(Self.maximumCNAMELinks) CNAME links from \(name.absolute)")
+                break
+            }
+            current = target
+        }
+        return PublicationCheck(name: name.absolute, results: results, problems: problems)
+    }
+
+    /// A server whose zone serial is behind another's serves stale data: it fails.
+    static func failLaggingServers(_ results: inout [ServerCheck]) {
+        guard let newest = results.compactMap(\.serial).max() else { return }
+        for index in results.indices {
+            guard let serial = results[index].serial, serial < newest, results[index].status != .temperror else { continue }
+            results[index].status = .fail
+            results[index].detail = "zone serial \(serial) lags behind \(newest) on another server; " + results[index].detail
+        }
+    }
+
+    /// The apex of the zone holding `name`, asking an authoritative server directly.
+    private func zoneByAsking(_ server: DNSServer, about name: String) -> String? {
+        var candidate = name
+        while true {
+            guard case .response(let response) = transport.query(candidate, .soa, server: server, recursionDesired: false),
+                response.rcode == "NOERROR" || response.rcode == "NXDOMAIN"
+            else { return nil }
+            if response.answers(at: candidate).contains(where: { if case .soa = $0.data { return true } else { return false } }) {
+                return candidate
+            }
+            // Behind a CNAME the authority section speaks of the target's zone: look at the parent instead.
+            if !response.answers(at: candidate).contains(where: { if case .cname = $0.data { return true } else { return false } }),
+                let soa = response.authority.first(where: { if case .soa = $0.data { return true } else { return false } })
+            {
+                return soa.owner
+            }
+            guard let dot = candidate.dropLast().firstIndex(of: ".") else { return nil }
+            candidate = String(candidate[candidate.index(after: dot)...])
+        }
+    }
+
+    /// Asks one server for the TXT RRset at `name` and the zone's SOA.
+    func checkServer(_ server: DNSServer, zone: String, name: String, expecting key: ExpectedKey) -> ServerCheck {
+        var result = ServerCheck(zone: zone, name: name, server: server, status: .temperror, detail: "")
+        // The zone's serial and negative-caching TTL.
+        switch transport.query(zone, .soa, server: server, recursionDesired: false) {
+        case .failure(let reason):
+            result.detail = "no answer: \(reason)"
+            return result
+        case .response(let response):
+            if let soa = response.answers(at: zone).first, case .soa(_, let serial, let minimum) = soa.data {
+                result.serial = serial
+                result.negativeTTL = min(minimum, soa.ttl)
+            }
+        }
+        let response: DNSResponse
+        switch transport.query(name, .txt, server: server, recursionDesired: false) {
+        case .failure(let reason):
+            result.detail = "no answer: \(reason)"
+            return result
+        case .response(let reply):
+            response = reply
+        }
+        guard response.rcode == "NOERROR" || response.rcode == "NXDOMAIN" else {
+            result.detail = "\(response.rcode) from the server"
+            return result
+        }
+        guard response.authoritative else {
+            result.detail = "not authoritative for \(zone) (lame delegation)"
+            return result
+        }
+        if result.serial == nil {
+            result.detail = "no SOA for \(zone) on this server"
+            return result
+        }
+        // A CNAME: either the target is in this zone and its records came along, or another zone must be asked.
+        var owner = name
+        var cnameTTL: UInt32?
+        while let cname = response.answers(at: owner).first(where: { if case .cname = $0.data { return true } else { return false } }),
+            case .cname(let target) = cname.data
+        {
+            cnameTTL = min(cnameTTL ?? cname.ttl, cname.ttl)
+            owner = target
+            if owner == name { break }
+        }
+        let txt = response.answers(at: owner).compactMap { record -> (strings: [String], ttl: UInt32)? in
+            if case .txt(let strings) = record.data { return (strings, record.ttl) } else { return nil }
+        }
+        if owner != name, txt.isEmpty, response.rcode == "NOERROR" {
+            result.status = .pass
+            result.ttl = cnameTTL
+            result.cnameTarget = owner
+            result.detail = "CNAME to \(owner)"
+            return result
+        }
+        result.status = .fail
+        if response.rcode == "NXDOMAIN" {
+            result.detail = "NXDOMAIN: \(owner) does not exist"
+            return result
+        }
+        if txt.isEmpty {
+            result.detail = "NODATA: no TXT record at \(owner)"
+            return result
+        }
+        let joined = txt.map { (text: $0.strings.joined(), ttl: $0.ttl) }
+        var candidates = joined.filter { $0.text.drop(while: { $0 == " " || $0 == "\t" }).hasPrefix("v=DKIM1") }
+        if candidates.isEmpty { candidates = joined }
+        if candidates.count > 1 {
+            result.detail = "\(candidates.count) DKIM records at \(owner); exactly one is allowed"
+            return result
+        }
+        let candidate = candidates[0]
+        result.ttl = min(candidate.ttl, cnameTTL ?? candidate.ttl)
+        let record: DKIMKeyRecord
+        do {
+            record = try DKIMKeyRecord(parsing: candidate.text)
+        } catch let error as RecordSyntaxError {
+            result.detail = "syntax error: \(error.reason)"
+            return result
+        } catch {
+            result.detail = "syntax error"
+            return result
+        }
+        if record.isRevoked {
+            result.detail = "revoked: the record has an empty p="
+            return result
+        }
+        if record.keyType != key.algorithm.rawValue {
+            result.detail = "k=\(record.keyType) but the registered key is \(key.algorithm.rawValue)"
+            return result
+        }
+        if record.publicKey != key.publicKey {
+            let served = record.publicKeyBytes.map(PublicKeyFingerprint.of) ?? "undecodable"
+            result.detail = "p= is another key (\(served)), not the registered one"
+            return result
+        }
+        if record.isTesting { result.warnings.append("t=y: the domain is in DKIM testing mode") }
+        result.status = .pass
+        result.detail = owner == name ? "p= matches the registered key" : "p= matches the registered key (via CNAME to \(owner))"
+        return result
+    }
+}

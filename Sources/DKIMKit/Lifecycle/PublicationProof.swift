@@ -1,0 +1,107 @@
+import Foundation
+
+/// A key and what DNS said about it.
+public struct VerifiedKey: Sendable {
+    /// The key as it is after the check was recorded (possibly now `published`).
+    public let key: RegisteredKey
+    public let check: PublicationCheck
+    /// The state before the check.
+    public let previousState: KeyState
+
+    public init(key: RegisteredKey, check: PublicationCheck, previousState: KeyState) {
+        self.key = key
+        self.check = check
+        self.previousState = previousState
+    }
+}
+
+/// When a published key may start signing, and for how long it then signs.
+public struct ActivationPolicy: Sendable, Equatable {
+    /// `expires_at` = activation + this (DESIGN.md: 182 days, semiannual rotation).
+    public var rotationPeriod: TimeSpan
+    /// The shortest propagation window, whatever the TTLs say.
+    public var minimumPropagation: TimeSpan
+
+    public init(rotationPeriod: TimeSpan = TimeSpan(seconds: 182 * 86400), minimumPropagation: TimeSpan = TimeSpan(seconds: 0)) {
+        self.rotationPeriod = rotationPeriod
+        self.minimumPropagation = minimumPropagation
+    }
+
+    /// How long after the first full pass a key must wait: the larger of the
+    /// record's TTL and, because dkimctl's selectors are new names that
+    /// resolvers may have cached as non-existent, the zone's negative-caching
+    /// TTL; never less than `minimumPropagation`.
+    public func propagationWindow(recordTTL: Int?, negativeTTL: Int?) -> TimeInterval {
+        TimeInterval(max(recordTTL ?? 0, negativeTTL ?? 0, minimumPropagation.seconds))
+    }
+}
+
+/// What `activate` achieved.
+public enum ActivationOutcome: Sendable {
+    /// The key is now active; `retired` is the slot's previous active key.
+    case activated(active: RegisteredKey, retired: RegisteredKey?, check: PublicationCheck?)
+    /// DNS proves the record, but resolvers may still hold older answers until `until`.
+    case waiting(key: RegisteredKey, until: Date, check: PublicationCheck)
+    /// DNS does not (yet) prove the record.
+    case notProved(key: RegisteredKey, check: PublicationCheck)
+}
+
+/// Runs DNS checks, records them as evidence and moves keys from `pending`
+/// to `published` to `active`.
+public struct PublicationProof: Sendable {
+    public let registry: any KeyRegistry
+    public let checker: PublicationChecker
+    public let actor: Actor
+    /// How many checks run at once (each waits on the network, not the CPU).
+    public let concurrency: Int
+
+    public init(registry: any KeyRegistry, checker: PublicationChecker, actor: Actor, concurrency: Int = 32) {
+        self.registry = registry
+        self.checker = checker
+        self.actor = actor
+        self.concurrency = concurrency
+    }
+
+    /// Checks every key (concurrently, on dedicated threads), then records all
+    /// the checks in one transaction.
+    public func verify(_ keys: [RegisteredKey], at time: Date, progress: (@Sendable (Int) -> Void)? = nil) throws -> [VerifiedKey] {
+        let checker = self.checker
+        let checks = BlockingWorkers.map(keys, threads: concurrency, progress: progress) { key in
+            checker.check(key.recordName, expecting: ExpectedKey(algorithm: key.algorithm, publicKey: key.publicKey))
+        }
+        let updated = try registry.recordChecks(Array(zip(keys.map(\.id), checks)).map { (keyID: $0.0, check: $0.1) }, actor: actor, at: time)
+        return zip(zip(updated, checks), keys).map { VerifiedKey(key: $0.0.0, check: $0.0.1, previousState: $0.1.state) }
+    }
+
+    /// Proves the key's record and activates it once the propagation window
+    /// since its first full pass is over; with `forcedReason`, activates without
+    /// asking DNS (the event log says so).
+    public func activate(_ key: RegisteredKey, policy: ActivationPolicy, forcedReason: String?, at time: Date) throws -> ActivationOutcome {
+        if let forcedReason {
+            let (active, retired) = try registry.activate(
+                keyID: key.id, rotationPeriod: policy.rotationPeriod, forcedReason: forcedReason, actor: actor, at: time)
+            return .activated(active: active, retired: retired, check: nil)
+        }
+        switch key.state {
+        case .pending, .published: break
+        case .active, .retired, .revoked:
+            throw DKIMError(.conflict, "key \(key.selector) is \(key.state.rawValue); only pending or published keys can be activated")
+        }
+        guard let verified = try verify([key], at: time).first else {
+            throw DKIMError(.registry, "the check of \(key.selector) was not recorded")
+        }
+        guard verified.check.verdict == .pass, let publishedAt = verified.key.publishedAt else {
+            return .notProved(key: verified.key, check: verified.check)
+        }
+        let window = policy.propagationWindow(
+            recordTTL: verified.check.recordTTL.map { Int($0) } ?? key.ttl,
+            negativeTTL: verified.check.negativeTTL.map { Int($0) })
+        let ready = publishedAt.addingTimeInterval(window)
+        if time < ready {
+            return .waiting(key: verified.key, until: ready, check: verified.check)
+        }
+        let (active, retired) = try registry.activate(
+            keyID: key.id, rotationPeriod: policy.rotationPeriod, forcedReason: nil, actor: actor, at: time)
+        return .activated(active: active, retired: retired, check: verified.check)
+    }
+}
