@@ -93,6 +93,48 @@ import Testing
         #expect(try registry.verifyEventChain().eventCount == 2)
     }
 
+    @Test func activationKeepsOneActiveKeyPerSlotAndNeedsAProofUnlessForced() throws {
+        let registry = try SQLiteRegistry.inMemory()
+        let first = try registry.register(registration("s1"), actor: actor, at: time)
+        let second = try registry.register(registration("s2"), actor: actor, at: time)
+        let rotation = TimeSpan(seconds: 182 * 86400)
+        let unproved = try #require(throws: DKIMError.self) {
+            try registry.activate(keyID: first.id, rotationPeriod: rotation, forcedReason: nil, actor: actor, at: time)
+        }
+        #expect(unproved.message.contains("pending"))
+
+        let name = first.recordName.absolute
+        let pass = PublicationCheck(name: name, results: [
+            ServerCheck(zone: "example.org.", name: name, server: DNSServer(address: "192.0.2.1"), status: .pass, serial: 1, ttl: 1800, negativeTTL: 300, detail: "ok"),
+        ])
+        let fail = PublicationCheck(name: name, results: [
+            ServerCheck(zone: "example.org.", name: name, server: DNSServer(address: "192.0.2.1"), status: .fail, detail: "NXDOMAIN"),
+        ])
+        let afterFail = try registry.recordChecks([(keyID: first.id, check: fail)], actor: actor, at: time)
+        #expect(afterFail.first?.state == .pending)
+        let afterPass = try registry.recordChecks([(keyID: first.id, check: pass)], actor: actor, at: time.addingTimeInterval(60))
+        #expect(afterPass.first?.state == .published && afterPass.first?.publishedAt == time.addingTimeInterval(60))
+        // A later pass does not move published_at: it records the first full pass.
+        _ = try registry.recordChecks([(keyID: first.id, check: pass)], actor: actor, at: time.addingTimeInterval(120))
+        #expect(try registry.key(selector: first.selector, domain: first.domain)?.publishedAt == time.addingTimeInterval(60))
+        #expect(try registry.checks(forKey: first.id, limit: 10).map(\.verdict) == [.pass, .pass, .fail])
+
+        let (active, retiredNone) = try registry.activate(keyID: first.id, rotationPeriod: rotation, forcedReason: nil, actor: actor, at: time.addingTimeInterval(3600))
+        #expect(active.state == .active && retiredNone == nil)
+        #expect(active.expiresAt == time.addingTimeInterval(3600 + 182 * 86400))
+        let (successor, retired) = try registry.activate(keyID: second.id, rotationPeriod: rotation, forcedReason: "test", actor: actor, at: time.addingTimeInterval(7200))
+        #expect(successor.state == .active && retired?.id == first.id && retired?.state == .retired)
+        #expect(try registry.keys(matching: KeyFilter(states: [.active])).map(\.selector.name) == ["s2"])
+        let again = try #require(throws: DKIMError.self) {
+            try registry.activate(keyID: first.id, rotationPeriod: rotation, forcedReason: "x", actor: actor, at: time)
+        }
+        #expect(again.message.contains("retired"))
+        #expect(try registry.keys(matching: KeyFilter(expiringBefore: time.addingTimeInterval(183 * 86400))).count == 2)
+        #expect(try registry.keys(matching: KeyFilter(states: [.active], expiringBefore: time.addingTimeInterval(183 * 86400))).count == 1)
+        #expect(try registry.keys(matching: KeyFilter(expiringBefore: time.addingTimeInterval(86400))).isEmpty)
+        #expect(try registry.verifyEventChain().isIntact)
+    }
+
     // MARK: The event chain
 
     /// A registry file with five events, and a raw connection that can tamper with it.
