@@ -33,7 +33,7 @@ extension DKIMKeyRecord {
         guard let rawKey = values["p"] else {
             throw RecordSyntaxError(reason: "the required tag 'p' is missing")
         }
-        let publicKey = rawKey.filter { !$0.isWhitespace }
+        let publicKey = DKIMKeyRecord.removingFWS(rawKey)
         if !publicKey.isEmpty, !DKIMKeyRecord.isBase64(publicKey) {
             throw RecordSyntaxError(reason: "p= is not valid base64")
         }
@@ -44,7 +44,7 @@ extension DKIMKeyRecord {
             }
             notes = decoded
         }
-        let keyType = values["k"].map { $0.filter { !$0.isWhitespace } } ?? "rsa"
+        let keyType = values["k"].map(DKIMKeyRecord.removingFWS) ?? "rsa"
         if keyType.isEmpty { throw RecordSyntaxError(reason: "k= is empty") }
         self.init(
             version: values["v"],
@@ -63,7 +63,14 @@ extension DKIMKeyRecord {
     }
 
     private static func colonList(_ value: String) -> [String] {
-        value.split(separator: ":").map { $0.filter { !$0.isWhitespace } }.filter { !$0.isEmpty }
+        value.split(separator: ":").map { removingFWS(String($0)) }.filter { !$0.isEmpty }
+    }
+
+    /// `value` without spaces, tabs, CR and LF (folding whitespace inside base64 and lists).
+    static func removingFWS(_ value: String) -> String {
+        let bytes = value.utf8
+        guard bytes.contains(where: { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D || $0 == 0x0A }) else { return value }
+        return String(decoding: bytes.filter { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D && $0 != 0x0A }, as: UTF8.self)
     }
 
     static func isBase64(_ text: String) -> Bool {
@@ -86,6 +93,8 @@ extension DKIMKeyRecord {
 }
 
 /// The RFC 6376 §3.2 tag-list grammar, shared by key records and (later) signatures.
+///
+/// Works on UTF-8 octets: `verify --all` parses one record per server per key.
 enum TagList {
     struct Tag: Equatable {
         let name: String
@@ -93,49 +102,67 @@ enum TagList {
     }
 
     static func parse(_ text: String) throws -> [Tag] {
-        var specs = text.split(separator: ";", omittingEmptySubsequences: false)
+        let bytes = Array(text.utf8)
+        var specs: [Range<Int>] = []
+        var start = 0
+        for index in bytes.indices where bytes[index] == UInt8(ascii: ";") {
+            specs.append(start..<index)
+            start = index + 1
+        }
+        specs.append(start..<bytes.count)
         // A single trailing ";" (possibly followed by whitespace) is allowed.
-        if specs.count > 1, specs.last!.allSatisfy(isFWS) { specs.removeLast() }
+        if specs.count > 1, trim(specs.last!, in: bytes).isEmpty { specs.removeLast() }
         var tags: [Tag] = []
         for spec in specs {
-            guard let equals = spec.firstIndex(of: "=") else {
-                let shown = spec.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard let equals = bytes[spec].firstIndex(of: UInt8(ascii: "=")) else {
+                let shown = String(decoding: bytes[trim(spec, in: bytes)], as: UTF8.self)
                 throw RecordSyntaxError(reason: shown.isEmpty ? "empty tag (two ';' in a row)" : "'\(shown)' is not a tag=value pair")
             }
-            let name = trimFWS(spec[..<equals])
-            let value = trimFWS(spec[spec.index(after: equals)...])
-            guard isTagName(name) else {
+            let nameRange = trim(spec.lowerBound..<equals, in: bytes)
+            let valueRange = trim((equals + 1)..<spec.upperBound, in: bytes)
+            let name = String(decoding: bytes[nameRange], as: UTF8.self)
+            guard isTagName(bytes[nameRange]) else {
                 throw RecordSyntaxError(reason: "'\(name)' is not a valid tag name")
             }
-            for scalar in value.unicodeScalars where !isValueCharacter(scalar) && !isFWS(Character(scalar)) {
-                let shown = scalar.value < 0x20 || scalar.value > 0x7E ? String(format: "U+%04X", scalar.value) : "'\(scalar)'"
-                throw RecordSyntaxError(reason: "tag '\(name)' contains \(shown), which a tag value cannot hold")
+            for index in valueRange where !isValueCharacter(bytes[index]) && !isFWS(bytes[index]) {
+                throw RecordSyntaxError(reason: "tag '\(name)' contains \(describe(bytes, at: index)), which a tag value cannot hold")
             }
-            tags.append(Tag(name: name, value: value))
+            tags.append(Tag(name: name, value: String(decoding: bytes[valueRange], as: UTF8.self)))
         }
         return tags
     }
 
-    private static func isFWS(_ character: Character) -> Bool {
-        character == " " || character == "\t" || character == "\r\n" || character == "\r" || character == "\n"
+    private static func isFWS(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A
     }
 
-    private static func trimFWS(_ text: Substring) -> String {
-        String(text.drop(while: isFWS).reversed().drop(while: isFWS).reversed())
+    private static func trim(_ range: Range<Int>, in bytes: [UInt8]) -> Range<Int> {
+        var lower = range.lowerBound
+        var upper = range.upperBound
+        while lower < upper, isFWS(bytes[lower]) { lower += 1 }
+        while upper > lower, isFWS(bytes[upper - 1]) { upper -= 1 }
+        return lower..<upper
     }
 
     /// tag-name = ALPHA *ALNUMPUNC, ALNUMPUNC = ALPHA / DIGIT / "_"
-    private static func isTagName(_ name: String) -> Bool {
-        guard let first = name.unicodeScalars.first, first.isASCIILetter else { return false }
-        return name.unicodeScalars.allSatisfy { $0.isASCIILetter || ("0"..."9").contains($0) || $0 == "_" }
+    private static func isTagName(_ name: ArraySlice<UInt8>) -> Bool {
+        guard let first = name.first, isLetter(first) else { return false }
+        return name.allSatisfy { isLetter($0) || (0x30...0x39).contains($0) || $0 == UInt8(ascii: "_") }
+    }
+
+    private static func isLetter(_ byte: UInt8) -> Bool {
+        (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
     }
 
     /// VALCHAR = %x21-3A / %x3C-7E (printable ASCII except ";").
-    private static func isValueCharacter(_ scalar: Unicode.Scalar) -> Bool {
-        (0x21...0x3A).contains(scalar.value) || (0x3C...0x7E).contains(scalar.value)
+    private static func isValueCharacter(_ byte: UInt8) -> Bool {
+        (0x21...0x3A).contains(byte) || (0x3C...0x7E).contains(byte)
     }
-}
 
-extension Unicode.Scalar {
-    fileprivate var isASCIILetter: Bool { ("a"..."z").contains(self) || ("A"..."Z").contains(self) }
+    /// `'x'` for printable ASCII, `U+00E9` for anything else.
+    private static func describe(_ bytes: [UInt8], at index: Int) -> String {
+        if (0x20...0x7E).contains(bytes[index]) { return "'\(Character(Unicode.Scalar(bytes[index])))'" }
+        let scalar = String(decoding: bytes[index...], as: UTF8.self).unicodeScalars.first!
+        return String(format: "U+%04X", scalar.value)
+    }
 }

@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""Benchmark for the DNS proof (issue 3). Prints its figures; asserts nothing.
+
+A zone with N DKIM records (default 10,000) served by a local BIND, all
+registered: `dkimctl verify --all --nameserver 127.0.0.1:PORT` against a
+sequential loop of `dig +short TXT` over the same names, in the same run.
+Targets: at least 20x faster than the dig loop, at least 2,000 selectors per
+second on a 2-core machine; peak memory reported.
+
+Usage: bench/verify.py [--keys 10000] [--no-build]
+Needs: python3, BIND (named) and dig (bind9, bind9-dnsutils), a Swift toolchain.
+"""
+import argparse
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+        udp.bind(("127.0.0.1", 0))
+        return udp.getsockname()[1]
+
+
+def run_measured(argv, env=None):
+    start = time.perf_counter()
+    process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - start
+    return elapsed, usage.ru_maxrss, os.waitstatus_to_exitcode(status), process.stderr.read().decode()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--keys", type=int, default=10_000)
+    parser.add_argument("--no-build", action="store_true")
+    args = parser.parse_args()
+
+    if not args.no_build:
+        subprocess.run(["swift", "build", "-c", "release", "--product", "dkimctl"], cwd=ROOT, check=True,
+                       stdout=subprocess.DEVNULL)
+    dkimctl = os.path.join(ROOT, ".build", "release", "dkimctl")
+    work = tempfile.mkdtemp(prefix="dkimctl-bench-verify.")
+    state = os.path.join(work, "state")
+    env = dict(os.environ, DKIMCTL_HOME=state, DKIMCTL_ACTOR="bench@localhost")
+    subprocess.run([dkimctl, "init", "--owner", "bench@example.org"], env=env, check=True, stdout=subprocess.DEVNULL)
+    value = subprocess.run(
+        [dkimctl, "new", "--domain", "bench.example", "--provider", "self-hosted", "--selector", "sel-0",
+         "--format", "value"], env=env, check=True, capture_output=True, text=True).stdout.strip()
+
+    # Register N keys (one real key, its row cloned with SQL) and serve all their records.
+    registry = sqlite3.connect(os.path.join(state, "registry.sqlite"))
+    with registry:
+        registry.execute(
+            """
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+            INSERT INTO key (slot_id, domain, selector, algorithm, bits, state, public_key, fingerprint,
+                             private_key_path, ttl, created_at)
+            SELECT k.slot_id, k.domain, 'sel-' || n.i, k.algorithm, k.bits, k.state, k.public_key, k.fingerprint,
+                   k.private_key_path, k.ttl, k.created_at
+            FROM n, (SELECT * FROM key LIMIT 1) AS k
+            """, (args.keys - 1,))
+    registry.close()
+    strings = " ".join('"%s"' % value[i:i + 255] for i in range(0, len(value), 255))
+    port = free_port()
+    zone = os.path.join(work, "bench.example.zone")
+    with open(zone, "w") as out:
+        out.write("$ORIGIN bench.example.\n$TTL 3600\n"
+                  "@ IN SOA ns1 hostmaster 1 3600 600 86400 300\n@ IN NS ns1\nns1 IN A 127.0.0.1\n")
+        for i in range(args.keys):
+            out.write(f"sel-{i}._domainkey 1800 IN TXT ( {strings} )\n")
+    conf = os.path.join(work, "named.conf")
+    with open(conf, "w") as out:
+        out.write(f"""options {{ directory "{work}"; pid-file "{work}/named.pid"; session-keyfile "{work}/session.key";
+  listen-on port {port} {{ 127.0.0.1; }}; listen-on-v6 {{ none; }}; recursion no; dnssec-validation no; notify no; }};
+controls {{ }};
+zone "bench.example" {{ type primary; file "{zone}"; }};
+""")
+    named = subprocess.Popen(["named", "-g", "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            probe = subprocess.run(["dig", "+short", "+time=1", "+tries=1", "-p", str(port), "@127.0.0.1",
+                                    "bench.example", "SOA"], capture_output=True, text=True)
+            if probe.stdout.strip():
+                break
+            time.sleep(0.1)
+        else:
+            sys.exit("named did not start")
+
+        print(f"dkimctl verify benchmark ({os.cpu_count()} cores, {args.keys:,} selectors, {time.strftime('%Y-%m-%d')})")
+        elapsed, peak, status, stderr = run_measured(
+            [dkimctl, "verify", "--all", "--nameserver", f"127.0.0.1:{port}", "--format", "json"], env=env)
+        if status != 0:
+            sys.exit(f"dkimctl verify --all exited {status}: {stderr.strip()}")
+        states = sqlite3.connect(os.path.join(state, "registry.sqlite")).execute(
+            "SELECT state, count(*) FROM key GROUP BY state").fetchall()
+        print(f"\ndkimctl verify --all: {elapsed:.2f} s, {args.keys / elapsed:,.0f} selectors/s, "
+              f"peak RSS {peak / 1024:.1f} MiB (registry afterwards: {dict(states)})")
+
+        start = time.perf_counter()
+        for i in range(args.keys):
+            subprocess.run(["dig", "+short", "-p", str(port), "@127.0.0.1", f"sel-{i}._domainkey.bench.example", "TXT"],
+                           stdout=subprocess.DEVNULL, check=True)
+        dig = time.perf_counter() - start
+        print(f"sequential dig +short TXT loop: {dig:.2f} s, {args.keys / dig:,.0f} names/s")
+        print(f"speed-up: {dig / elapsed:.1f}x  (targets: >= 20x, >= 2,000 selectors/s)")
+    finally:
+        named.terminate()
+        named.wait()
+        subprocess.run(["rm", "-rf", work])
+
+
+if __name__ == "__main__":
+    main()
