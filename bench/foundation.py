@@ -18,20 +18,9 @@ import sqlite3
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def run_measured(argv, env=None, stdout=subprocess.DEVNULL):
-    """Runs argv to completion; returns (seconds, peak RSS in KiB, exit status)."""
-    start = time.perf_counter()
-    process = subprocess.Popen(argv, env=env, stdout=stdout, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return elapsed, usage.ru_maxrss, process.returncode
+from benchlib import DKIMCTL, build_release, fresh_state, run_measured
 
 
 def main():
@@ -43,13 +32,9 @@ def main():
     args = parser.parse_args()
 
     if not args.no_build:
-        subprocess.run(["swift", "build", "-c", "release", "--product", "dkimctl"], cwd=ROOT, check=True,
-                       stdout=subprocess.DEVNULL)
-    dkimctl = os.path.join(ROOT, ".build", "release", "dkimctl")
-    work = tempfile.mkdtemp(prefix="dkimctl-bench.")
-    state = os.path.join(work, "state")
-    env = dict(os.environ, DKIMCTL_HOME=state, DKIMCTL_ACTOR="bench@localhost")
-    subprocess.run([dkimctl, "init", "--owner", "bench@example.org"], env=env, check=True, stdout=subprocess.DEVNULL)
+        build_release()
+    dkimctl = DKIMCTL
+    work, state, env = fresh_state("dkimctl-bench.")
 
     print(f"dkimctl foundation benchmarks ({os.cpu_count()} cores, {time.strftime('%Y-%m-%d')})")
 
@@ -64,7 +49,7 @@ def main():
         if i % 2:
             order.reverse()
         for argv, samples in order:
-            elapsed, _, status = run_measured(argv, env=env)
+            elapsed, _, status, _ = run_measured(argv, env=env)
             if status != 0:
                 sys.exit(f"{argv[0]} failed with status {status}")
             samples.append(elapsed)
@@ -77,7 +62,7 @@ def main():
     # 2. Ed25519: the tool's own overhead.
     times = []
     for i in range(args.ed25519_runs):
-        elapsed, _, status = run_measured(
+        elapsed, _, status, _ = run_measured(
             [dkimctl, "new", "--domain", "bench.example", "--provider", "self-hosted", "--usage", f"ed{i}",
              "--algorithm", "ed25519", "--format", "value"], env=env)
         if status != 0:
@@ -116,7 +101,7 @@ def main():
         sys.exit(f"list printed {listed} keys, the registry holds {total}")
     walls, peaks = [], []
     for _ in range(5):
-        elapsed, peak, status = run_measured([dkimctl, "list", "--format", "json"], env=env)
+        elapsed, peak, status, _ = run_measured([dkimctl, "list", "--format", "json"], env=env)
         if status != 0:
             sys.exit(f"dkimctl list failed with status {status}")
         walls.append(elapsed)

@@ -11,29 +11,21 @@ Usage: bench/verify.py [--keys 10000] [--no-build]
 Needs: python3, BIND (named) and dig (bind9, bind9-dnsutils), a Swift toolchain.
 """
 import argparse
+import json
 import os
 import socket
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from benchlib import DKIMCTL, build_release, fresh_state, run_measured
 
 
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
         udp.bind(("127.0.0.1", 0))
         return udp.getsockname()[1]
-
-
-def run_measured(argv, env=None):
-    start = time.perf_counter()
-    process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - start
-    return elapsed, usage.ru_maxrss, os.waitstatus_to_exitcode(status), process.stderr.read().decode()
 
 
 def main():
@@ -43,13 +35,9 @@ def main():
     args = parser.parse_args()
 
     if not args.no_build:
-        subprocess.run(["swift", "build", "-c", "release", "--product", "dkimctl"], cwd=ROOT, check=True,
-                       stdout=subprocess.DEVNULL)
-    dkimctl = os.path.join(ROOT, ".build", "release", "dkimctl")
-    work = tempfile.mkdtemp(prefix="dkimctl-bench-verify.")
-    state = os.path.join(work, "state")
-    env = dict(os.environ, DKIMCTL_HOME=state, DKIMCTL_ACTOR="bench@localhost")
-    subprocess.run([dkimctl, "init", "--owner", "bench@example.org"], env=env, check=True, stdout=subprocess.DEVNULL)
+        build_release()
+    dkimctl = DKIMCTL
+    work, state, env = fresh_state("dkimctl-bench-verify.")
     value = subprocess.run(
         [dkimctl, "new", "--domain", "bench.example", "--provider", "self-hosted", "--selector", "sel-0",
          "--format", "value"], env=env, check=True, capture_output=True, text=True).stdout.strip()
@@ -97,7 +85,12 @@ zone "bench.example" {{ type primary; file "{zone}"; }};
         elapsed, peak, status, stderr = run_measured(
             [dkimctl, "verify", "--all", "--nameserver", f"127.0.0.1:{port}", "--format", "json"], env=env)
         if status != 0:
-            sys.exit(f"dkimctl verify --all exited {status}: {stderr.strip()}")
+            report = subprocess.run(
+                [dkimctl, "verify", "--all", "--nameserver", f"127.0.0.1:{port}", "--format", "json"],
+                env=env, capture_output=True, text=True).stdout
+            details = [server["detail"] for key in json.loads(report)["keys"] for server in key["servers"]
+                       if server["status"] != "pass"]
+            sys.exit(f"dkimctl verify --all exited {status}: {stderr.strip()} {len(details)} servers not passing, e.g. {details[:3]}")
         states = sqlite3.connect(os.path.join(state, "registry.sqlite")).execute(
             "SELECT state, count(*) FROM key GROUP BY state").fetchall()
         print(f"\ndkimctl verify --all: {elapsed:.2f} s, {args.keys / elapsed:,.0f} selectors/s, "

@@ -16,11 +16,13 @@ struct DKIMCtl: ParsableCommand {
             $XDG_DATA_HOME/dkimctl.
 
             Exit status: 0 success; 64 a command-line value was refused (nothing was written); \
-            1 any other failure.
+            1 any other failure ('verify' and 'activate' add 2 and 4: see their --help).
 
             Examples:
               dkimctl init --owner mail-team@example.org
               dkimctl new --domain example.org --provider mailgun --usage notifications
+              dkimctl verify mailgun-notifications-20261123 --domain example.org
+              dkimctl activate mailgun-notifications-20261123 --domain example.org
               dkimctl list --format csv > dkim-register.csv
             """,
         version: DKIMKitVersion.current,

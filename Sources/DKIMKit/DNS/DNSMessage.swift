@@ -76,6 +76,16 @@ public struct DNSResourceRecord: Sendable, Equatable {
         self.ttl = ttl
         self.data = data
     }
+
+    public var isSOA: Bool {
+        if case .soa = data { return true }
+        return false
+    }
+
+    public var isCNAME: Bool {
+        if case .cname = data { return true }
+        return false
+    }
 }
 
 /// A reply from a server, whatever its response code.
@@ -84,15 +94,12 @@ public struct DNSResponse: Sendable, Equatable {
     public let rcode: String
     /// The AA bit: the server answered for a zone it holds.
     public let authoritative: Bool
-    /// Whether the final answer came over TCP after a truncated UDP reply.
-    public let truncatedOverUDP: Bool
     public let answer: [DNSResourceRecord]
     public let authority: [DNSResourceRecord]
 
-    public init(rcode: String, authoritative: Bool, truncatedOverUDP: Bool = false, answer: [DNSResourceRecord], authority: [DNSResourceRecord]) {
+    public init(rcode: String, authoritative: Bool, answer: [DNSResourceRecord], authority: [DNSResourceRecord]) {
         self.rcode = rcode
         self.authoritative = authoritative
-        self.truncatedOverUDP = truncatedOverUDP
         self.answer = answer
         self.authority = authority
     }
@@ -116,9 +123,9 @@ public protocol DNSTransport: Sendable {
     func query(_ name: String, _ type: DNSRecordType, server: DNSServer, recursionDesired: Bool) -> DNSOutcome
 }
 
-/// Query settings: per-query timeout, retries, and whether to follow
-/// truncation with TCP (always, per RFC 7766).
-public struct DNSQueryOptions: Sendable, Equatable {
+/// Query settings: per-query timeout and retries. A truncated UDP answer is
+/// always asked again over TCP (RFC 7766).
+public struct DNSQueryOptions: Sendable, Hashable {
     public var timeout: Double
     public var retries: Int
 

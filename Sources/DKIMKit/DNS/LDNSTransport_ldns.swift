@@ -16,15 +16,47 @@ public struct LDNSTransport: DNSTransport {
     }
 
     public func query(_ name: String, _ type: DNSRecordType, server: DNSServer, recursionDesired: Bool) -> DNSOutcome {
-        guard let resolver = ldns_resolver_new() else { return .failure("cannot allocate an ldns resolver") }
-        defer { ldns_resolver_deep_free(resolver) }
+        // One resolver per thread and server, kept for the thread's life: ldns
+        // resolvers are not thread-safe, and building one per query costs more
+        // than the query itself against a local server.
+        let key = ResolverKey(server: server, recursionDesired: recursionDesired, options: options)
+        let cache = ResolverCache.current
+        let resolver: UnsafeMutablePointer<ldns_resolver>
+        if let cached = cache.resolvers[key] {
+            resolver = cached
+        } else {
+            switch makeResolver(server: server, recursionDesired: recursionDesired) {
+            case .failure(let failure): return .failure(failure.reason)
+            case .success(let made):
+                resolver = made
+                cache.resolvers[key] = made
+            }
+        }
+        let outcome = send(name, type, resolver: resolver, recursionDesired: recursionDesired)
+        if case .failure = outcome {
+            // ldns marks a server that timed out as unreachable inside the resolver;
+            // start afresh next time rather than fail without asking.
+            cache.resolvers[key] = nil
+            ldns_resolver_deep_free(resolver)
+        }
+        return outcome
+    }
+
+    private struct Failure: Error {
+        let reason: String
+    }
+
+    private func makeResolver(server: DNSServer, recursionDesired: Bool) -> Result<UnsafeMutablePointer<ldns_resolver>, Failure> {
+        guard let resolver = ldns_resolver_new() else { return .failure(Failure(reason: "cannot allocate an ldns resolver")) }
         let addressType = IPAddress.isIPv6(server.address) ? LDNS_RDF_TYPE_AAAA : LDNS_RDF_TYPE_A
         guard let address = ldns_rdf_new_frm_str(addressType, server.address) else {
-            return .failure("'\(server.address)' is not an IP address")
+            ldns_resolver_deep_free(resolver)
+            return .failure(Failure(reason: "'\(server.address)' is not an IP address"))
         }
         defer { ldns_rdf_deep_free(address) }
         guard ldns_resolver_push_nameserver(resolver, address) == LDNS_STATUS_OK else {
-            return .failure("cannot use \(server.address) as a nameserver")
+            ldns_resolver_deep_free(resolver)
+            return .failure(Failure(reason: "cannot use \(server.address) as a nameserver"))
         }
         ldns_resolver_set_port(resolver, server.port)
         ldns_resolver_set_recursive(resolver, recursionDesired)
@@ -37,7 +69,12 @@ public struct LDNSTransport: DNSTransport {
         ldns_resolver_set_timeout(resolver, timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - seconds.rounded(.down)) * 1_000_000)))
         ldns_resolver_set_retry(resolver, UInt8(clamping: max(1, options.retries + 1)))
         ldns_resolver_set_retrans(resolver, 1)
+        return .success(resolver)
+    }
 
+    private func send(
+        _ name: String, _ type: DNSRecordType, resolver: UnsafeMutablePointer<ldns_resolver>, recursionDesired: Bool
+    ) -> DNSOutcome {
         let absolute = name.hasSuffix(".") ? name : name + "."
         guard let owner = ldns_dname_new_frm_str(absolute) else { return .failure("'\(name)' is not a domain name") }
         defer { ldns_rdf_deep_free(owner) }
@@ -51,6 +88,29 @@ public struct LDNSTransport: DNSTransport {
         }
         defer { ldns_pkt_free(packet) }
         return .response(Self.response(from: packet))
+    }
+
+    private struct ResolverKey: Hashable {
+        let server: DNSServer
+        let recursionDesired: Bool
+        let options: DNSQueryOptions
+    }
+
+    /// The resolvers of one thread, freed when the thread ends.
+    private final class ResolverCache {
+        var resolvers: [ResolverKey: UnsafeMutablePointer<ldns_resolver>] = [:]
+
+        deinit {
+            for resolver in resolvers.values { ldns_resolver_deep_free(resolver) }
+        }
+
+        static var current: ResolverCache {
+            let key = "dkimctl.ldns.resolvers"
+            if let cache = Thread.current.threadDictionary[key] as? ResolverCache { return cache }
+            let cache = ResolverCache()
+            Thread.current.threadDictionary[key] = cache
+            return cache
+        }
     }
 
     private static func type(_ type: DNSRecordType) -> ldns_rr_type {
@@ -71,7 +131,7 @@ public struct LDNSTransport: DNSTransport {
             free(text)
         }
         return DNSResponse(
-            rcode: rcode, authoritative: ldns_pkt_aa(packet), truncatedOverUDP: false,
+            rcode: rcode, authoritative: ldns_pkt_aa(packet),
             answer: records(ldns_pkt_answer(packet)), authority: records(ldns_pkt_authority(packet)))
     }
 

@@ -106,12 +106,12 @@ public final class NameserverDiscovery: @unchecked Sendable {
         switch ask(candidate, .soa) {
         case .failure(let error): return .failure(error)
         case .success(let response):
-            if response.answers(at: candidate).contains(where: { if case .soa = $0.data { return true } else { return false } }) {
+            if response.answers(at: candidate).contains(where: \.isSOA) {
                 return .success(candidate)
             }
             // Behind a CNAME the resolver chased the target: its SOA says nothing of this name's zone.
-            let aliased = response.answers(at: candidate).contains { if case .cname = $0.data { return true } else { return false } }
-            if !aliased, let soa = response.authority.first(where: { if case .soa = $0.data { return true } else { return false } }),
+            let aliased = response.answers(at: candidate).contains { $0.isCNAME }
+            if !aliased, let soa = response.authority.first(where: \.isSOA),
                 candidate.hasSuffix("." + soa.owner) || soa.owner == "."
             {
                 return .success(soa.owner)

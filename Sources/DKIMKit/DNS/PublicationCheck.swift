@@ -96,11 +96,44 @@ public struct PublicationChecker: Sendable {
     public let discovery: NameserverDiscovery
     /// Servers to ask for the record's own zone instead of discovering them (`--nameserver`).
     public let nameservers: [DNSServer]
+    /// Each server's SOA for each zone, asked once per checker (one `verify --all` run).
+    private let soaCache = SOACache()
 
     public init(transport: any DNSTransport, discovery: NameserverDiscovery, nameservers: [DNSServer] = []) {
         self.transport = transport
         self.discovery = discovery
         self.nameservers = nameservers
+    }
+
+    /// SOA answers by server and zone; a failed query is not cached, so it is asked again.
+    private final class SOACache: @unchecked Sendable {
+        // @unchecked Sendable: `entries` is only touched under `lock`.
+        private let lock = NSLock()
+        private var entries: [String: DNSResourceRecord?] = [:]
+
+        func value(_ server: DNSServer, _ zone: String, orAsk ask: () -> DNSOutcome) -> Result<DNSResourceRecord?, DNSFailure> {
+            let key = "\(server) \(zone)"
+            lock.lock()
+            if let cached = entries[key] {
+                lock.unlock()
+                return .success(cached)
+            }
+            lock.unlock()
+            switch ask() {
+            case .failure(let reason):
+                return .failure(DNSFailure(reason: reason))
+            case .response(let response):
+                let soa = response.answers(at: zone).first(where: \.isSOA)
+                lock.lock()
+                entries[key] = .some(soa)
+                lock.unlock()
+                return .success(soa)
+            }
+        }
+    }
+
+    struct DNSFailure: Error {
+        let reason: String
     }
 
     public func check(_ name: KeyRecordName, expecting key: ExpectedKey) -> PublicationCheck {
@@ -178,12 +211,12 @@ public struct PublicationChecker: Sendable {
             guard case .response(let response) = transport.query(candidate, .soa, server: server, recursionDesired: false),
                 response.rcode == "NOERROR" || response.rcode == "NXDOMAIN"
             else { return nil }
-            if response.answers(at: candidate).contains(where: { if case .soa = $0.data { return true } else { return false } }) {
+            if response.answers(at: candidate).contains(where: \.isSOA) {
                 return candidate
             }
             // Behind a CNAME the authority section speaks of the target's zone: look at the parent instead.
-            if !response.answers(at: candidate).contains(where: { if case .cname = $0.data { return true } else { return false } }),
-                let soa = response.authority.first(where: { if case .soa = $0.data { return true } else { return false } })
+            if !response.answers(at: candidate).contains(where: { $0.isCNAME }),
+                let soa = response.authority.first(where: \.isSOA)
             {
                 return soa.owner
             }
@@ -196,12 +229,12 @@ public struct PublicationChecker: Sendable {
     func checkServer(_ server: DNSServer, zone: String, name: String, expecting key: ExpectedKey) -> ServerCheck {
         var result = ServerCheck(zone: zone, name: name, server: server, status: .temperror, detail: "")
         // The zone's serial and negative-caching TTL.
-        switch transport.query(zone, .soa, server: server, recursionDesired: false) {
-        case .failure(let reason):
-            result.detail = "no answer: \(reason)"
+        switch soaCache.value(server, zone, orAsk: { transport.query(zone, .soa, server: server, recursionDesired: false) }) {
+        case .failure(let failure):
+            result.detail = "no answer: \(failure.reason)"
             return result
-        case .response(let response):
-            if let soa = response.answers(at: zone).first, case .soa(_, let serial, let minimum) = soa.data {
+        case .success(let soa):
+            if let soa, case .soa(_, let serial, let minimum) = soa.data {
                 result.serial = serial
                 result.negativeTTL = min(minimum, soa.ttl)
             }
@@ -229,7 +262,7 @@ public struct PublicationChecker: Sendable {
         // A CNAME: either the target is in this zone and its records came along, or another zone must be asked.
         var owner = name
         var cnameTTL: UInt32?
-        while let cname = response.answers(at: owner).first(where: { if case .cname = $0.data { return true } else { return false } }),
+        while let cname = response.answers(at: owner).first(where: { $0.isCNAME }),
             case .cname(let target) = cname.data
         {
             cnameTTL = min(cnameTTL ?? cname.ttl, cname.ttl)

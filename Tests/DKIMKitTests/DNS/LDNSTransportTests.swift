@@ -43,7 +43,7 @@ import Testing
             return
         }
         #expect(missing.rcode == "NXDOMAIN")
-        #expect(missing.authority.contains { if case .soa = $0.data { return true } else { return false } })
+        #expect(missing.authority.contains { $0.isSOA })
 
         guard case .response(let refused) = transport.query("other.example", .txt, server: named.server, recursionDesired: false) else {
             Issue.record("no answer")
