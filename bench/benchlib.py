@@ -23,14 +23,17 @@ def fresh_state(prefix):
     return work, state, env
 
 
-def run_measured(argv, env=None):
+def run_measured(argv, env=None, stdout_path=None):
     """Runs argv to completion; returns (seconds, peak RSS in KiB, exit status, standard error).
 
     The peak RSS is the child's own only if this process is small when it
     forks: a forked child starts with its parent's pages.
     """
+    output = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL
     start = time.perf_counter()
-    process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(argv, env=env, stdout=output, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(process.pid, 0)
+    if stdout_path:
+        output.close()
     elapsed = time.perf_counter() - start
     return elapsed, usage.ru_maxrss, os.waitstatus_to_exitcode(status), process.stderr.read().decode()

@@ -7,13 +7,24 @@ import Foundation
 /// on the network, not the CPU, and wants many threads.
 public enum BlockingWorkers {
     /// Applies `body` to every item on up to `threads` threads and returns the
-    /// results in the items' order. `progress` is called (on a worker thread,
-    /// serialised) with the number of items done so far.
+    /// results in the items' order.
     public static func map<Item: Sendable, Result: Sendable>(
-        _ items: [Item], threads: Int = 32, progress: (@Sendable (Int) -> Void)? = nil,
-        _ body: @escaping @Sendable (Item) -> Result
+        _ items: [Item], threads: Int = 32, _ body: @escaping @Sendable (Item) -> Result
     ) -> [Result] {
-        if items.isEmpty { return [] }
+        var results = [Result?](repeating: nil, count: items.count)
+        stream(items, threads: threads, body) { index, result in results[index] = result }
+        return results.map { $0! }
+    }
+
+    /// Applies `body` to every item on up to `threads` threads and hands each
+    /// result, as soon as it is ready, to `consume` on the calling thread (in
+    /// completion order, with the item's index). If `consume` throws, no new
+    /// item is started, the running ones are waited for, and the error is rethrown.
+    public static func stream<Item: Sendable, Result: Sendable>(
+        _ items: [Item], threads: Int = 32, _ body: @escaping @Sendable (Item) -> Result,
+        consume: (Int, Result) throws -> Void
+    ) rethrows {
+        if items.isEmpty { return }
         let state = SharedState<Result>(count: items.count)
         let workers = max(1, min(threads, items.count))
         let finished = DispatchGroup()
@@ -21,49 +32,66 @@ public enum BlockingWorkers {
             finished.enter()
             let thread = Thread {
                 while let index = state.claim() {
-                    let result = body(items[index])
-                    let done = state.store(result, at: index)
-                    progress?(done)
+                    state.deliver(body(items[index]), at: index)
                 }
                 finished.leave()
             }
             thread.stackSize = 1 << 20
             thread.start()
         }
+        do {
+            for _ in items.indices {
+                let (index, result) = state.next()
+                try consume(index, result)
+            }
+        } catch {
+            state.cancel()
+            finished.wait()
+            throw error
+        }
         finished.wait()
-        return state.results()
     }
 
-    /// The work queue and results, behind one lock.
+    /// The work queue and the finished results, behind one lock.
     private final class SharedState<Result>: @unchecked Sendable {
-        // @unchecked Sendable: every field is read and written under `lock`.
+        // @unchecked Sendable: every field is read and written under `lock`;
+        // `ready` counts the results waiting in `finished`.
         private let lock = NSLock()
-        private var next = 0
-        private var done = 0
-        private var slots: [Result?]
+        private let ready = DispatchSemaphore(value: 0)
+        private let count: Int
+        private var nextItem = 0
+        private var cancelled = false
+        private var finished: [(Int, Result)] = []
 
-        init(count: Int) { slots = Array(repeating: nil, count: count) }
+        init(count: Int) { self.count = count }
 
         func claim() -> Int? {
             lock.lock()
             defer { lock.unlock() }
-            guard next < slots.count else { return nil }
-            next += 1
-            return next - 1
+            guard !cancelled, nextItem < count else { return nil }
+            nextItem += 1
+            return nextItem - 1
         }
 
-        func store(_ result: Result, at index: Int) -> Int {
+        func deliver(_ result: Result, at index: Int) {
             lock.lock()
-            defer { lock.unlock() }
-            slots[index] = result
-            done += 1
-            return done
+            finished.append((index, result))
+            lock.unlock()
+            ready.signal()
         }
 
-        func results() -> [Result] {
+        /// Waits for the next finished result.
+        func next() -> (Int, Result) {
+            ready.wait()
             lock.lock()
             defer { lock.unlock() }
-            return slots.map { $0! }
+            return finished.removeFirst()
+        }
+
+        func cancel() {
+            lock.lock()
+            cancelled = true
+            lock.unlock()
         }
     }
 }

@@ -151,11 +151,17 @@ public struct PublicationChecker: Sendable {
             let zone: String
             let servers: [DNSServer]
             if !nameservers.isEmpty, hop == 0 || firstZone.map({ current.hasSuffix("." + $0) || current == $0 }) == true {
-                guard let found = zoneByAsking(nameservers[0], about: current) else {
+                let found: String
+                switch zoneByAsking(nameservers[0], about: current) {
+                case .success(let apex):
+                    found = apex
+                case .failure(let failure):
                     results += nameservers.map {
-                        ServerCheck(zone: "?", name: current, server: $0, status: .temperror, detail: "no SOA answer for the zone of \(current)")
+                        ServerCheck(
+                            zone: "?", name: current, server: $0, status: .temperror,
+                            detail: "cannot find the zone of \(current): \(failure.reason)")
                     }
-                    break
+                    return PublicationCheck(name: name.absolute, results: results, problems: problems)
                 }
                 zone = found
                 servers = nameservers
@@ -205,22 +211,29 @@ public struct PublicationChecker: Sendable {
     }
 
     /// The apex of the zone holding `name`, asking an authoritative server directly.
-    private func zoneByAsking(_ server: DNSServer, about name: String) -> String? {
+    private func zoneByAsking(_ server: DNSServer, about name: String) -> Result<String, DNSFailure> {
         var candidate = name
         while true {
-            guard case .response(let response) = transport.query(candidate, .soa, server: server, recursionDesired: false),
-                response.rcode == "NOERROR" || response.rcode == "NXDOMAIN"
-            else { return nil }
+            let response: DNSResponse
+            switch transport.query(candidate, .soa, server: server, recursionDesired: false) {
+            case .failure(let reason):
+                return .failure(DNSFailure(reason: "no answer from \(server): \(reason)"))
+            case .response(let reply):
+                response = reply
+            }
+            guard response.rcode == "NOERROR" || response.rcode == "NXDOMAIN" else {
+                return .failure(DNSFailure(reason: "\(response.rcode) from \(server) for SOA \(candidate)"))
+            }
             if response.answers(at: candidate).contains(where: \.isSOA) {
-                return candidate
+                return .success(candidate)
             }
             // Behind a CNAME the authority section speaks of the target's zone: look at the parent instead.
-            if !response.answers(at: candidate).contains(where: { $0.isCNAME }),
-                let soa = response.authority.first(where: \.isSOA)
-            {
-                return soa.owner
+            if !response.answers(at: candidate).contains(where: \.isCNAME), let soa = response.authority.first(where: \.isSOA) {
+                return .success(soa.owner)
             }
-            guard let dot = candidate.dropLast().firstIndex(of: ".") else { return nil }
+            guard let dot = candidate.dropLast().firstIndex(of: ".") else {
+                return .failure(DNSFailure(reason: "\(server) names no zone above \(name)"))
+            }
             candidate = String(candidate[candidate.index(after: dot)...])
         }
     }

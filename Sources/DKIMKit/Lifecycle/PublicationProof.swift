@@ -62,15 +62,35 @@ public struct PublicationProof: Sendable {
         self.concurrency = concurrency
     }
 
-    /// Checks every key (concurrently, on dedicated threads), then records all
-    /// the checks in one transaction.
-    public func verify(_ keys: [RegisteredKey], at time: Date, progress: (@Sendable (Int) -> Void)? = nil) throws -> [VerifiedKey] {
+    /// How many checks are recorded per transaction while the others still run.
+    public static let recordingBatch = 500
+
+    /// Checks every key concurrently, on dedicated threads, and records the
+    /// checks as they finish, `recordingBatch` per transaction, so that writing
+    /// the evidence overlaps with waiting on DNS. `progress` is called on the
+    /// calling thread with the number of keys done.
+    public func verify(_ keys: [RegisteredKey], at time: Date, progress: ((Int) -> Void)? = nil) throws -> [VerifiedKey] {
         let checker = self.checker
-        let checks = BlockingWorkers.map(keys, threads: concurrency, progress: progress) { key in
-            checker.check(key.recordName, expecting: ExpectedKey(algorithm: key.algorithm, publicKey: key.publicKey))
+        var verified = [VerifiedKey?](repeating: nil, count: keys.count)
+        var batch: [(index: Int, check: PublicationCheck)] = []
+        var done = 0
+        func record() throws {
+            let updated = try registry.recordChecks(batch.map { (keyID: keys[$0.index].id, check: $0.check) }, actor: actor, at: time)
+            for (entry, key) in zip(batch, updated) {
+                verified[entry.index] = VerifiedKey(key: key, check: entry.check, previousState: keys[entry.index].state)
+            }
+            done += batch.count
+            batch.removeAll(keepingCapacity: true)
+            progress?(done)
         }
-        let updated = try registry.recordChecks(Array(zip(keys.map(\.id), checks)).map { (keyID: $0.0, check: $0.1) }, actor: actor, at: time)
-        return zip(zip(updated, checks), keys).map { VerifiedKey(key: $0.0.0, check: $0.0.1, previousState: $0.1.state) }
+        try BlockingWorkers.stream(keys, threads: concurrency, { key in
+            checker.check(key.recordName, expecting: ExpectedKey(algorithm: key.algorithm, publicKey: key.publicKey))
+        }) { index, check in
+            batch.append((index, check))
+            if batch.count >= Self.recordingBatch { try record() }
+        }
+        if !batch.isEmpty { try record() }
+        return verified.map { $0! }
     }
 
     /// Proves the key's record and activates it once the propagation window

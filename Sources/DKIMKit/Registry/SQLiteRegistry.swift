@@ -227,8 +227,8 @@ public struct SQLiteRegistry: KeyRegistry {
                 ])
         }
         guard check.verdict == .pass, key.state == .pending else { return key }
-        try db.execute(
-            sql: "UPDATE key SET state = 'published', published_at = ? WHERE id = ?", arguments: [time, keyID])
+        try db.cachedStatement(sql: "UPDATE key SET state = 'published', published_at = ? WHERE id = ?")
+            .execute(arguments: [time, keyID])
         try append(
             EventDraft(
                 action: "key.published", keyID: keyID, domain: key.domain.ascii, selector: key.selector.name,
@@ -429,7 +429,7 @@ public struct SQLiteRegistry: KeyRegistry {
 
     /// Appends one event to the chain; must run inside the transaction of the change it records.
     private static func append(_ draft: EventDraft, db: Database, actor: Actor, time: Date) throws {
-        let head = try Row.fetchOne(db, sql: "SELECT id, hash FROM event ORDER BY id DESC LIMIT 1")
+        let head = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, hash FROM event ORDER BY id DESC LIMIT 1"))
         let previousHash: String = head?["hash"] ?? RegistryEvent.genesisHash
         let id: Int64 = (head?["id"] ?? 0) + 1
         let timeText = Timestamp.iso8601Milliseconds(time)

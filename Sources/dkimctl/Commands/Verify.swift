@@ -65,9 +65,7 @@ extension DKIMCtl {
             }
             let proof = PublicationProof(registry: context.registry, checker: checker, actor: context.actor, concurrency: dns.concurrency)
             let progress: Progress? = all && isatty(STDERR_FILENO) == 1 ? Progress(total: keys.count) : nil
-            var report: (@Sendable (Int) -> Void)?
-            if let progress { report = { done in progress.show(done) } }
-            let verified = try proof.verify(keys, at: context.now, progress: report)
+            let verified = try proof.verify(keys, at: context.now, progress: progress.map { progress in { progress.show($0) } })
             progress?.finish()
 
             switch format {
