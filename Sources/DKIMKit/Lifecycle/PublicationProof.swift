@@ -75,7 +75,7 @@ public struct PublicationProof: Sendable {
         var batch: [(index: Int, check: PublicationCheck)] = []
         var done = 0
         func record() throws {
-            let updated = try registry.recordChecks(batch.map { (keyID: keys[$0.index].id, check: $0.check) }, actor: actor, at: time)
+            let updated = try registry.recordChecks(batch.map { (key: keys[$0.index], check: $0.check) }, actor: actor, at: time)
             for (entry, key) in zip(batch, updated) {
                 verified[entry.index] = VerifiedKey(key: key, check: entry.check, previousState: keys[entry.index].state)
             }

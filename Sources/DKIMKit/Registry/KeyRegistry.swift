@@ -37,8 +37,9 @@ public protocol KeyRegistry: Sendable {
 
     /// Stores DNS checks as evidence, in one transaction, and marks every
     /// `pending` key whose check passed `published` (first full pass = `published_at`).
-    /// - Returns: the keys as they are after the checks, in the same order.
-    func recordChecks(_ checks: [(keyID: Int64, check: PublicationCheck)], actor: Actor, at time: Date) throws -> [RegisteredKey]
+    /// - Returns: the keys after the checks, in the same order: re-read where
+    ///   the check changed them, as given otherwise.
+    func recordChecks(_ checks: [(key: RegisteredKey, check: PublicationCheck)], actor: Actor, at time: Date) throws -> [RegisteredKey]
 
     /// Makes a key its slot's active key, retiring the previous active key in
     /// the same transaction. `expires_at` = activation + `rotationPeriod`.

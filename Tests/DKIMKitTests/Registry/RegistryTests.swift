@@ -110,12 +110,12 @@ import Testing
         let fail = PublicationCheck(name: name, results: [
             ServerCheck(zone: "example.org.", name: name, server: DNSServer(address: "192.0.2.1"), status: .fail, detail: "NXDOMAIN"),
         ])
-        let afterFail = try registry.recordChecks([(keyID: first.id, check: fail)], actor: actor, at: time)
+        let afterFail = try registry.recordChecks([(key: first, check: fail)], actor: actor, at: time)
         #expect(afterFail.first?.state == .pending)
-        let afterPass = try registry.recordChecks([(keyID: first.id, check: pass)], actor: actor, at: time.addingTimeInterval(60))
+        let afterPass = try registry.recordChecks([(key: first, check: pass)], actor: actor, at: time.addingTimeInterval(60))
         #expect(afterPass.first?.state == .published && afterPass.first?.publishedAt == time.addingTimeInterval(60))
         // A later pass does not move published_at: it records the first full pass.
-        _ = try registry.recordChecks([(keyID: first.id, check: pass)], actor: actor, at: time.addingTimeInterval(120))
+        _ = try registry.recordChecks([(key: first, check: pass)], actor: actor, at: time.addingTimeInterval(120))
         #expect(try registry.key(selector: first.selector, domain: first.domain)?.publishedAt == time.addingTimeInterval(60))
         #expect(try registry.checks(forKey: first.id, limit: 10).map(\.verdict) == [.pass, .pass, .fail])
 
