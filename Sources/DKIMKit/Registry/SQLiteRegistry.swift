@@ -48,6 +48,9 @@ public struct SQLiteRegistry: KeyRegistry {
         configuration.prepareDatabase { db in
             // The registry is an audit record: every commit reaches the disk.
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // Up to 64 MiB of page cache (SQLite's default is 2 MiB): a check that
+            // publishes 10,000 keys dirties more pages than that in one transaction.
+            try db.execute(sql: "PRAGMA cache_size = -65536")
         }
         return configuration
     }
