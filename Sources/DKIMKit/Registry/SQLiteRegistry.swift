@@ -48,9 +48,6 @@ public struct SQLiteRegistry: KeyRegistry {
         configuration.prepareDatabase { db in
             // The registry is an audit record: every commit reaches the disk.
             try db.execute(sql: "PRAGMA synchronous = FULL")
-            // Up to 64 MiB of page cache (SQLite's default is 2 MiB): a check that
-            // publishes 10,000 keys dirties more pages than that in one transaction.
-            try db.execute(sql: "PRAGMA cache_size = -65536")
         }
         return configuration
     }
@@ -196,6 +193,12 @@ public struct SQLiteRegistry: KeyRegistry {
 
     public func recordChecks(_ checks: [(key: RegisteredKey, check: PublicationCheck)], actor: Actor, at time: Date) throws -> [RegisteredKey] {
         let time = Timestamp.truncatedToMilliseconds(time)
+        if checks.count > 100 {
+            // Up to 64 MiB of page cache for bulk evidence (SQLite's default is
+            // 2 MiB): publishing 10,000 keys in one transaction dirties more
+            // pages than that, and spilling them mid-transaction halves the speed.
+            try writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA cache_size = -65536") }
+        }
         return try write { db in
             try checks.map { entry in
                 try Self.recordCheck(entry.check, for: entry.key, db: db, actor: actor, time: time) ?? entry.key
