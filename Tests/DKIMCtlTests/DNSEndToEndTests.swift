@@ -126,6 +126,32 @@ import Testing
         #expect(chain.isIntact, "\(chain.problems)")
     }
 
+    @Test func verifyAllShowsProgressOnATerminalOnly() throws {
+        let scratch = try TemporaryDirectory()
+        let dkimctl = DKIMCtlBinary(stateDirectory: scratch.file("state"))
+        #expect(try dkimctl.run(["init", "--owner", "team@example.org"]).status == 0)
+        var records: [String: String] = [:]
+        for usage in ["noreply", "support"] {
+            let made = try json(try dkimctl.run(
+                ["new", "--domain", "example.org", "--provider", "brevo", "--usage", usage, "--algorithm", "ed25519", "--format", "json"]
+            ).standardOutput)
+            records[try #require(made["selector"] as? String)] = try #require(made["value"] as? String)
+        }
+        let named = try NamedServer(zones: [zone(serial: 1, records: records)])
+        let arguments = ["verify", "--all", "--nameserver", "127.0.0.1:\(named.port)", "--state-dir", dkimctl.stateDirectory]
+
+        let piped = try dkimctl.run(arguments)
+        #expect(piped.status == 0 && !piped.standardError.contains("checked"))
+
+        // util-linux `script` gives the command a pseudo-terminal, as a person's shell would.
+        let script = try #require(ProcessRunner.which("script"))
+        let command = ([dkimctl.path] + arguments).map { "'\($0)'" }.joined(separator: " ")
+        let onTerminal = try ProcessRunner.run(script, ["-qec", command, "/dev/null"], environment: dkimctl.environment)
+        #expect(onTerminal.status == 0, "\(onTerminal.standardOutput)")
+        #expect(onTerminal.standardOutput.contains("checked 2/2"))
+        #expect(onTerminal.standardOutput.contains("2 keys: 2 pass, 0 fail, 0 temperror"))
+    }
+
     @Test func badDNSArgumentsAreRefused() throws {
         let scratch = try TemporaryDirectory()
         let dkimctl = DKIMCtlBinary(stateDirectory: scratch.file("state"))

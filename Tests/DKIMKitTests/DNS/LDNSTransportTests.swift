@@ -72,6 +72,21 @@ import Testing
         #expect(Date().timeIntervalSince(started) < 5)
     }
 
+    @Test func systemResolversComeFromResolvConf() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("resolv.conf")
+        try """
+            # generated
+            search example.org
+            nameserver 192.0.2.53
+            nameserver fe80::1%eth0
+            nameserver not-an-address
+            options edns0
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(NameserverDiscovery.systemResolvers(path: path).map(\.address) == ["192.0.2.53", "fe80::1"])
+        #expect(NameserverDiscovery.systemResolvers(path: directory.file("missing")).map(\.address) == ["127.0.0.1"])
+    }
+
     @Test func nameserverArgumentsAreParsed() throws {
         #expect(try DNSServer(parsing: "192.0.2.53").description == "192.0.2.53")
         #expect(try DNSServer(parsing: "127.0.0.1:5300").port == 5300)
