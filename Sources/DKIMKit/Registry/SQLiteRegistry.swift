@@ -246,10 +246,9 @@ public struct SQLiteRegistry: KeyRegistry {
         }
         try db.cachedStatement(sql: "UPDATE key SET state = 'published', published_at = ? WHERE id = ?")
             .execute(arguments: [time, keyID])
-        let name = try Row.fetchOne(db.cachedStatement(sql: "SELECT domain, selector FROM key WHERE id = ?"), arguments: [keyID])!
         try append(
             EventDraft(
-                action: "key.published", keyID: keyID, domain: name["domain"], selector: name["selector"],
+                action: "key.published", keyID: keyID, domain: key.domain.ascii, selector: key.selector.name,
                 fromState: .pending, toState: .published,
                 details: [
                     "check_id": String(checkID),
