@@ -11,6 +11,8 @@ let package = Package(
         // Versions pinned to what the machine's package mirror holds.
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // libcrypto (OpenSSL 3): key generation, PEM/DER, signatures, SHA-256.
@@ -26,6 +28,8 @@ let package = Package(
                 "CIDN2",
                 "CLDNS",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
@@ -33,6 +37,7 @@ let package = Package(
             dependencies: [
                 "DKIMKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(name: "DKIMTestSupport", dependencies: ["DKIMKit"], path: "Tests/DKIMTestSupport"),

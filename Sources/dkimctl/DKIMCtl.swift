@@ -16,7 +16,8 @@ struct DKIMCtl: ParsableCommand {
             $XDG_DATA_HOME/dkimctl.
 
             Exit status: 0 success; 64 a command-line value was refused (nothing was written); \
-            1 any other failure ('verify' and 'activate' add 2 and 4: see their --help).
+            1 any other failure; 75 another run holds the rotation lock ('verify', 'activate' and \
+            'rotate' add their own: see their --help).
 
             Examples:
               dkimctl init --owner mail-team@example.org
@@ -24,9 +25,13 @@ struct DKIMCtl: ParsableCommand {
               dkimctl verify mailgun-notifications-20261123 --domain example.org
               dkimctl activate mailgun-notifications-20261123 --domain example.org
               dkimctl list --format csv > dkim-register.csv
+              dkimctl config init && dkimctl rotate --dry-run
             """,
         version: DKIMKitVersion.current,
-        subcommands: [Init.self, New.self, List.self, Show.self, Record.self, Verify.self, Activate.self]
+        subcommands: [
+            Init.self, New.self, List.self, Show.self, Record.self, Verify.self, Activate.self, Rotate.self, Scheduler.self,
+            Retire.self, Revoke.self, Config.self,
+        ]
     )
 
     /// Runs the command line and exits. Every failure is reported on one line
@@ -50,6 +55,7 @@ struct DKIMCtl: ParsableCommand {
             Output.error(error.message)
             switch error.kind {
             case .invalidInput, .conflict: return ExitCode.validationFailure.rawValue
+            case .busy: return 75  // EX_TEMPFAIL: try again later
             default: return ExitCode.failure.rawValue
             }
         }

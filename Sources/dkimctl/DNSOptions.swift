@@ -1,7 +1,8 @@
 import ArgumentParser
 import DKIMKit
 
-/// How `verify` and `activate` reach DNS.
+/// How `verify`, `activate` and the lifecycle commands reach DNS. Unset
+/// options fall back to the configuration's `dns:` section, then to the defaults.
 struct DNSOptions: ParsableArguments {
     @Option(
         name: .customLong("nameserver"),
@@ -17,19 +18,22 @@ struct DNSOptions: ParsableArguments {
 
     @Option(
         name: .customLong("authoritative-port"),
-        help: ArgumentHelp("Port of discovered authoritative servers (53; other values are for test setups).", valueName: "port"))
-    var authoritativePort: UInt16 = 53
+        help: ArgumentHelp("Port of discovered authoritative servers (default 53; other values are for test setups).", valueName: "port"))
+    var authoritativePort: UInt16?
 
-    @Option(help: ArgumentHelp("Seconds to wait for each answer.", valueName: "seconds"))
-    var timeout: Double = 2
+    @Option(help: ArgumentHelp("Seconds to wait for each answer (default 2).", valueName: "seconds"))
+    var timeout: Double?
 
-    @Option(help: "Retries after a timeout.")
-    var retries: Int = 2
+    @Option(help: "Retries after a timeout (default 2).")
+    var retries: Int?
 
     @Option(help: "Keys checked at once by --all.")
     var concurrency: Int = 32
 
-    func checker() throws -> PublicationChecker {
+    func checker(defaults: DNSSettings = DNSSettings()) throws -> PublicationChecker {
+        let timeout = self.timeout ?? defaults.timeout
+        let retries = self.retries ?? defaults.retries
+        let authoritativePort = self.authoritativePort ?? defaults.authoritativePort
         guard timeout > 0, timeout <= 60 else {
             throw DKIMError(.invalidInput, "timeout \(timeout) is out of range (allowed: more than 0, at most 60 seconds)")
         }
@@ -42,11 +46,10 @@ struct DNSOptions: ParsableArguments {
         guard authoritativePort > 0 else {
             throw DKIMError(.invalidInput, "authoritative port 0 is not allowed (allowed: 1–65535)")
         }
+        let resolvers = self.resolvers.isEmpty ? defaults.resolvers : try self.resolvers.map { try DNSServer(parsing: $0) }
+        let nameservers = self.nameservers.isEmpty ? defaults.nameservers : try self.nameservers.map { try DNSServer(parsing: $0) }
         let transport = LDNSTransport(options: DNSQueryOptions(timeout: timeout, retries: retries))
-        let discovery = NameserverDiscovery(
-            transport: transport, resolvers: try resolvers.map { try DNSServer(parsing: $0) },
-            authoritativePort: authoritativePort)
-        return PublicationChecker(
-            transport: transport, discovery: discovery, nameservers: try nameservers.map { try DNSServer(parsing: $0) })
+        let discovery = NameserverDiscovery(transport: transport, resolvers: resolvers, authoritativePort: authoritativePort)
+        return PublicationChecker(transport: transport, discovery: discovery, nameservers: nameservers)
     }
 }

@@ -28,6 +28,9 @@ public struct ServerCheck: Sendable, Equatable {
     public var warnings: [String]
     /// The CNAME target when this server delegates the name elsewhere.
     public var cnameTarget: String?
+    /// The server does not serve the expected key: the name does not exist, has
+    /// no TXT record, an empty `p=`, or another key (what a revocation must show).
+    public var withdrawn = false
 
     public init(
         zone: String, name: String, server: DNSServer, status: CheckStatus, serial: UInt32? = nil, ttl: UInt32? = nil,
@@ -71,6 +74,9 @@ public struct PublicationCheck: Sendable, Equatable {
     public var recordTTL: UInt32? { results.compactMap(\.ttl).max() }
     /// The longest negative-caching TTL of the zones involved.
     public var negativeTTL: UInt32? { results.compactMap(\.negativeTTL).max() }
+
+    /// Every server was asked and none serves the expected key any more.
+    public var isWithdrawn: Bool { !results.isEmpty && problems.isEmpty && results.allSatisfy(\.withdrawn) }
 }
 
 /// The key a record must carry.
@@ -295,10 +301,12 @@ public struct PublicationChecker: Sendable {
         result.status = .fail
         if response.rcode == "NXDOMAIN" {
             result.detail = "NXDOMAIN: \(owner) does not exist"
+            result.withdrawn = true
             return result
         }
         if txt.isEmpty {
             result.detail = "NODATA: no TXT record at \(owner)"
+            result.withdrawn = true
             return result
         }
         let joined = txt.map { (text: $0.strings.joined(), ttl: $0.ttl) }
@@ -322,6 +330,7 @@ public struct PublicationChecker: Sendable {
         }
         if record.isRevoked {
             result.detail = "revoked: the record has an empty p="
+            result.withdrawn = true
             return result
         }
         if record.keyType != key.algorithm.rawValue {
@@ -331,6 +340,7 @@ public struct PublicationChecker: Sendable {
         if record.publicKey != key.publicKey {
             let served = record.publicKeyBytes.map(PublicKeyFingerprint.of) ?? "undecodable"
             result.detail = "p= is another key (\(served)), not the registered one"
+            result.withdrawn = true
             return result
         }
         if record.isTesting { result.warnings.append("t=y: the domain is in DKIM testing mode") }

@@ -1,64 +1,58 @@
 import Foundation
 
-/// Writes and checks private key files: PKCS#8 PEM, mode 0600, in a 0700 directory.
+/// Writes, checks and disposes of private key files: PKCS#8 PEM, mode 0600, in a 0700 directory.
 public enum PrivateKeyFile {
     public static let fileMode: mode_t = 0o600
     public static let directoryMode: mode_t = 0o700
 
-    /// Writes `contents` to `path` atomically: a temporary file in the same
-    /// directory created with mode 0600, fsync, rename over the target, fsync
-    /// of the directory. Refuses to replace an existing file.
-    /// - Throws: `DKIMError.io` naming the path and the system error.
+    /// Writes `contents` to `path` atomically with mode 0600 (see `AtomicFile`).
+    /// Refuses to replace an existing file.
+    /// - Throws: `DKIMError.conflict` when the file exists; `.io` naming the path and the system error.
     public static func write(_ contents: Data, to path: String) throws {
-        let directory = (path as NSString).deletingLastPathComponent
         if FileManager.default.fileExists(atPath: path) {
             throw DKIMError(.conflict, "key file \(path) already exists; refusing to overwrite it")
         }
-        let temporary = "\(directory)/.\((path as NSString).lastPathComponent).\(getpid()).tmp"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, fileMode)
-        guard descriptor >= 0 else { throw systemError("create", temporary) }
-        var succeeded = false
-        defer {
-            if !succeeded { unlink(temporary) }
-        }
-        do {
-            defer { close(descriptor) }
-            // The umask may have narrowed the mode; make it exactly 0600.
-            guard fchmod(descriptor, fileMode) == 0 else { throw systemError("chmod", temporary) }
-            try contents.withUnsafeBytes { raw in
-                var offset = 0
-                while offset < raw.count {
-                    let written = Foundation.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
-                    if written < 0 {
-                        if errno == EINTR { continue }
-                        throw systemError("write", temporary)
-                    }
-                    offset += written
-                }
-            }
-            guard fsync(descriptor) == 0 else { throw systemError("fsync", temporary) }
-        }
-        // link() + unlink() instead of rename(): never replaces a file that appeared meanwhile.
-        guard link(temporary, path) == 0 else { throw systemError("move into place", path) }
-        succeeded = true
-        unlink(temporary)
-        try syncDirectory(directory)
+        try AtomicFile.write(contents, to: path, mode: fileMode, replacing: false)
     }
 
     /// Removes a key file written by a step that then failed (best effort).
     public static func discard(_ path: String) {
         unlink(path)
-        try? syncDirectory((path as NSString).deletingLastPathComponent)
+        try? AtomicFile.syncDirectory((path as NSString).deletingLastPathComponent)
     }
 
-    static func syncDirectory(_ directory: String) throws {
-        let descriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw systemError("open", directory) }
-        defer { close(descriptor) }
-        guard fsync(descriptor) == 0 else { throw systemError("fsync", directory) }
+    /// Overwrites the file's bytes with zeros, syncs, then unlinks it. A file
+    /// that is already gone is not an error (a run that crashed after unlinking).
+    ///
+    /// Overwriting cannot reach copies a copy-on-write or journaling file system
+    /// keeps elsewhere; it still keeps the key out of a casual undelete.
+    public static func destroy(_ path: String) throws {
+        let descriptor = open(path, O_WRONLY | O_CLOEXEC)
+        if descriptor < 0 {
+            if errno == ENOENT { return }
+            throw AtomicFile.systemError("open", path)
+        }
+        do {
+            defer { close(descriptor) }
+            var info = stat()
+            guard fstat(descriptor, &info) == 0 else { throw AtomicFile.systemError("stat", path) }
+            let zeros = [UInt8](repeating: 0, count: Int(max(info.st_size, 1)))
+            guard pwrite(descriptor, zeros, zeros.count, 0) == zeros.count else { throw AtomicFile.systemError("overwrite", path) }
+            guard fsync(descriptor) == 0 else { throw AtomicFile.systemError("fsync", path) }
+        }
+        guard unlink(path) == 0 || errno == ENOENT else { throw AtomicFile.systemError("unlink", path) }
+        try AtomicFile.syncDirectory((path as NSString).deletingLastPathComponent)
     }
 
-    static func systemError(_ action: String, _ path: String) -> DKIMError {
-        DKIMError(.io, "cannot \(action) \(path): \(String(cString: strerror(errno)))")
+    /// Moves the file into `directory` (created with mode 0700) for publication;
+    /// returns the new path. Already moved is not an error.
+    public static func reveal(_ path: String, into directory: String) throws -> String {
+        try AtomicFile.makeDirectory(directory, mode: directoryMode)
+        let target = directory + "/" + (path as NSString).lastPathComponent
+        if !FileManager.default.fileExists(atPath: path), FileManager.default.fileExists(atPath: target) { return target }
+        guard rename(path, target) == 0 else { throw AtomicFile.systemError("move to \(directory)", path) }
+        try AtomicFile.syncDirectory(directory)
+        try AtomicFile.syncDirectory((path as NSString).deletingLastPathComponent)
+        return target
     }
 }

@@ -50,18 +50,34 @@ public struct KeyIssuer: Sendable {
     /// fails is removed again.
     /// - Throws: `DKIMError` (`.invalidInput`, `.conflict`, `.crypto`, `.io`, `.registry`).
     public func issue(_ request: KeyRequest, at time: Date) throws -> RegisteredKey {
+        try issue(request, keyPair: nil, adoptingOrphans: false, at: time)
+    }
+
+    /// Checks a request without generating anything (`rotate` checks before
+    /// generating keys in parallel).
+    public func validate(_ request: KeyRequest) throws {
         try PublishedRecord.validateTTL(request.ttl)
         try request.recordOptions.validate()
+    }
+
+    /// - Parameters:
+    ///   - keyPair: a keypair generated beforehand (`rotate` generates many in parallel); nil to generate one.
+    ///   - adoptingOrphans: register a key file that an interrupted run left under
+    ///     the pattern's name today (written, never registered) instead of a new
+    ///     key, so that a crashed `rotate` resumes exactly where it stopped.
+    public func issue(_ request: KeyRequest, keyPair given: KeyPair?, adoptingOrphans: Bool, at time: Date) throws -> RegisteredKey {
+        try validate(request)
         let explicit = request.selector
         var candidates: [Selector]
         if let explicit {
             try checkFree(explicit, in: request.domain)
             candidates = [explicit]
         } else {
+            if adoptingOrphans, let adopted = try adoptOrphan(for: request, at: time) { return adopted }
             candidates = try freeCandidates(for: request, at: time)
         }
 
-        let keyPair = try KeyPair.generate(request.specification)
+        let keyPair = try given ?? KeyPair.generate(request.specification)
         let pem = try keyPair.pkcs8PEM()
 
         // Another process may take the same automatic name meanwhile: the
@@ -75,14 +91,9 @@ public struct KeyIssuer: Sendable {
             } catch let error as DKIMError where error.kind == .conflict && explicit == nil {
                 continue
             }
+            FaultInjection.point("key-file-written")
             do {
-                return try registry.register(
-                    NewKeyRegistration(
-                        domain: request.domain, provider: request.provider, usage: request.usage,
-                        owner: request.owner, selector: selector, algorithm: keyPair.algorithm,
-                        bits: keyPair.bits, publicKey: keyPair.dkimPublicKey, fingerprint: keyPair.fingerprint,
-                        privateKeyPath: path, ttl: request.ttl, recordOptions: request.recordOptions),
-                    actor: actor, at: time)
+                return try register(request, selector: selector, keyPair: keyPair, path: path, at: time)
             } catch let error as DKIMError where error.kind == .conflict && explicit == nil {
                 PrivateKeyFile.discard(path)
                 continue
@@ -92,6 +103,36 @@ public struct KeyIssuer: Sendable {
             }
         }
         throw DKIMError(.conflict, "no free selector left for \(request.provider)/\(request.usage) in \(request.domain) today (tried up to the suffix 'z')")
+    }
+
+    private func register(_ request: KeyRequest, selector: Selector, keyPair: KeyPair, path: String, at time: Date) throws -> RegisteredKey {
+        try registry.register(
+            NewKeyRegistration(
+                domain: request.domain, provider: request.provider, usage: request.usage,
+                owner: request.owner, selector: selector, algorithm: keyPair.algorithm,
+                bits: keyPair.bits, publicKey: keyPair.dkimPublicKey, fingerprint: keyPair.fingerprint,
+                privateKeyPath: path, ttl: request.ttl, recordOptions: request.recordOptions),
+            actor: actor, at: time)
+    }
+
+    /// A key file under today's pattern name that no registry row references,
+    /// holding a key of the requested algorithm and size with mode 0600: registered as is.
+    private func adoptOrphan(for request: KeyRequest, at time: Date) throws -> RegisteredKey? {
+        let base = try request.pattern.selector(provider: request.provider, usage: request.usage, date: time)
+        let taken = try registry.selectors(of: request.domain, startingWith: base.name)
+        for suffix in SelectorPattern.sameDaySuffixes {
+            let selector = try Selector(base.name + suffix)
+            guard !taken.contains(selector.name) else { continue }
+            let path = state.privateKeyPath(for: try KeyRecordName(selector: selector, domain: request.domain))
+            var info = stat()
+            guard stat(path, &info) == 0 else { return nil }
+            guard info.st_mode & 0o077 == 0, let pem = FileManager.default.contents(atPath: path),
+                let keyPair = try? KeyPair(pem: pem), keyPair.algorithm == request.specification.algorithm,
+                keyPair.bits == request.specification.bits
+            else { continue }
+            return try register(request, selector: selector, keyPair: keyPair, path: path, at: time)
+        }
+        return nil
     }
 
     private func checkFree(_ selector: Selector, in domain: DomainName) throws {

@@ -49,6 +49,34 @@ public protocol KeyRegistry: Sendable {
         keyID: Int64, rotationPeriod: TimeSpan, forcedReason: String?, actor: Actor, at time: Date
     ) throws -> (active: RegisteredKey, retired: RegisteredKey?)
 
+    /// Records that a publisher brought the key's name to `action` with `ttl` (`record.pushed` event).
+    func recordPush(
+        keyID: Int64, action: RecordAction, ttl: Int, publisher: String, response: String, actor: Actor, at time: Date
+    ) throws -> RegisteredKey
+
+    /// Retires the active key without a successor (the slot stops signing); a `retire` deploy is owed.
+    func retire(keyID: Int64, reason: String?, actor: Actor, at time: Date) throws -> RegisteredKey
+
+    /// Marks a key revoked if its state is in `allowedStates`; a `revoke` deploy is owed when
+    /// the key was active or retired. The record and the private key are dealt with afterwards.
+    func revoke(
+        keyID: Int64, reason: String, style: RevocationStyle, allowedStates: Set<KeyState>, actor: Actor, at time: Date
+    ) throws -> RegisteredKey
+
+    /// Clears an owed deploy once its hook succeeded (`key.deployed` event); does nothing if none is owed.
+    func recordDeployment(keyID: Int64, action: DeployAction, command: String, actor: Actor, at time: Date) throws -> RegisteredKey
+
+    /// Records that a revoked key's private key file was destroyed or revealed (once).
+    func recordPrivateKeyDisposal(
+        keyID: Int64, disposal: PrivateKeyDisposal, location: String?, actor: Actor, at time: Date
+    ) throws -> RegisteredKey
+
+    /// Changes the TTL the key's record is published with (`key.ttl-changed` event).
+    func changeTTL(keyID: Int64, ttl: Int, actor: Actor, at time: Date) throws -> RegisteredKey
+
+    /// Revoked keys whose revocation is not finished: record not withdrawn, deploy owed, or private key not disposed of.
+    func forEachUnfinishedRevocation(_ body: (RegisteredKey) throws -> Void) throws
+
     /// The most recent DNS checks of a key, newest first.
     func checks(forKey keyID: Int64, limit: Int) throws -> [StoredCheck]
 

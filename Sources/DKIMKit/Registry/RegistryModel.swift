@@ -73,6 +73,14 @@ public struct RegisteredKey: Sendable, Equatable {
     public let expiresAt: Date?
     public let retiredAt: Date?
     public let revokedAt: Date?
+    /// What was last pushed to DNS through a publisher; nil if nothing was.
+    public let publication: RecordPublication?
+    /// A deploy hook still owed for this key (set with the state change, cleared once the hook succeeded).
+    public let pendingDeploy: DeployAction?
+    /// What became of the private key file after revocation, and when.
+    public let privateKeyDisposal: PrivateKeyDisposal?
+    public let privateKeyDisposedAt: Date?
+    public let revocationReason: String?
 
     /// `<selector>._domainkey.<domain>`; valid by construction (checked at registration).
     public var recordName: KeyRecordName {

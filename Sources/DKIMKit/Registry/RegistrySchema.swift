@@ -120,6 +120,20 @@ enum RegistrySchema {
                 BEGIN SELECT RAISE(ABORT, 'DNS evidence is append-only'); END;
                 """)
         }
+        migrator.registerMigration("v3-publication-deploy-disposal") { db in
+            // What was last pushed to DNS for each key, which deploy hook is still owed,
+            // and what became of its private key file once revoked.
+            try db.alter(table: "key") { table in
+                table.add(column: "dns_action", .text).check(sql: "dns_action IN ('publish', 'revoke', 'delete')")
+                table.add(column: "dns_ttl", .integer)
+                table.add(column: "dns_pushed_at", .datetime)
+                table.add(column: "deploy_pending", .text).check(sql: "deploy_pending IN ('activate', 'retire', 'revoke')")
+                table.add(column: "private_key_disposal", .text).check(sql: "private_key_disposal IN ('destroyed', 'revealed')")
+                table.add(column: "private_key_disposed_at", .datetime)
+                table.add(column: "revocation_reason", .text)
+            }
+            try db.create(index: "key_slot", on: "key", columns: ["slot_id"])
+        }
 
         return migrator
     }

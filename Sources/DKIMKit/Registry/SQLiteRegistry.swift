@@ -290,7 +290,7 @@ public struct SQLiteRegistry: KeyRegistry {
             }
             let expires = time.addingTimeInterval(TimeInterval(rotationPeriod.seconds))
             try db.execute(
-                sql: "UPDATE key SET state = 'active', activated_at = ?, expires_at = ? WHERE id = ?",
+                sql: "UPDATE key SET state = 'active', activated_at = ?, expires_at = ?, deploy_pending = 'activate' WHERE id = ?",
                 arguments: [time, expires, keyID])
             var details = [
                 "forced": forcedReason == nil ? "false" : "true", "expires_at": Timestamp.iso8601(expires),
@@ -365,7 +365,7 @@ public struct SQLiteRegistry: KeyRegistry {
 
     // MARK: - Transactions
 
-    private func write<T>(_ body: (Database) throws -> T) throws -> T {
+    func write<T>(_ body: (Database) throws -> T) throws -> T {
         do {
             return try writer.writeWithoutTransaction { db in
                 var result: T?
@@ -380,7 +380,7 @@ public struct SQLiteRegistry: KeyRegistry {
         }
     }
 
-    private func read<T>(_ body: (Database) throws -> T) throws -> T {
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
         do {
             return try writer.read(body)
         } catch let error as DatabaseError {
@@ -400,11 +400,11 @@ public struct SQLiteRegistry: KeyRegistry {
 
     // MARK: - Rows
 
-    private static func meta(_ db: Database, _ name: String) throws -> String? {
+    static func meta(_ db: Database, _ name: String) throws -> String? {
         try String.fetchOne(db, sql: "SELECT value FROM registry_meta WHERE name = ?", arguments: [name])
     }
 
-    private static func setMeta(_ db: Database, _ name: String, _ value: String) throws {
+    static func setMeta(_ db: Database, _ name: String, _ value: String) throws {
         try db.cachedStatement(
             sql: "INSERT INTO registry_meta (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value"
         ).execute(arguments: [name, value])
@@ -445,7 +445,7 @@ public struct SQLiteRegistry: KeyRegistry {
     }
 
     /// Appends one event to the chain; must run inside the transaction of the change it records.
-    private static func append(_ draft: EventDraft, db: Database, actor: Actor, time: Date) throws {
+    static func append(_ draft: EventDraft, db: Database, actor: Actor, time: Date) throws {
         let head = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, hash FROM event ORDER BY id DESC LIMIT 1"))
         let previousHash: String = head?["hash"] ?? RegistryEvent.genesisHash
         let id: Int64 = (head?["id"] ?? 0) + 1
@@ -469,21 +469,23 @@ public struct SQLiteRegistry: KeyRegistry {
         try setMeta(db, "event_head_hash", hash)
     }
 
-    private static let keySelect = """
+    static let keySelect = """
         SELECT key.id, key.slot_id, key.domain, slot.provider, slot.usage, slot.owner, key.selector,
                key.algorithm, key.bits, key.state, key.public_key, key.fingerprint, key.private_key_path,
                key.ttl, key.hash_algorithms, key.service_types, key.flags, key.notes, key.created_at,
-               key.published_at, key.activated_at, key.expires_at, key.retired_at, key.revoked_at
+               key.published_at, key.activated_at, key.expires_at, key.retired_at, key.revoked_at,
+               key.dns_action, key.dns_ttl, key.dns_pushed_at, key.deploy_pending, key.private_key_disposal,
+               key.private_key_disposed_at, key.revocation_reason
         FROM key JOIN slot ON slot.id = key.slot_id
         """
 
-    private static func fetchKeys(_ db: Database, where clause: String, arguments: StatementArguments) throws -> [RegisteredKey] {
+    static func fetchKeys(_ db: Database, where clause: String, arguments: StatementArguments) throws -> [RegisteredKey] {
         // Cached: recording 10,000 checks fetches keys 20,000 times with the same few clauses.
         try Row.fetchAll(db.cachedStatement(sql: keySelect + " WHERE " + clause), arguments: arguments).map(decodeKey)
     }
 
     /// Decodes by column position (see `keySelect`): listing 100,000 keys is dominated by this.
-    private static func decodeKey(_ row: Row) throws -> RegisteredKey {
+    static func decodeKey(_ row: Row) throws -> RegisteredKey {
         func list(_ index: Int) -> [String]? {
             (row[index] as String?).map { $0.split(separator: ":").map(String.init) }
         }
@@ -503,7 +505,16 @@ public struct SQLiteRegistry: KeyRegistry {
             privateKeyPath: row[12], ttl: row[13],
             recordOptions: RecordOptions(hashAlgorithms: list(14), serviceTypes: list(15), flags: list(16) ?? [], notes: row[17]),
             createdAt: date(18) ?? Date(timeIntervalSince1970: 0), publishedAt: date(19), activatedAt: date(20),
-            expiresAt: date(21), retiredAt: date(22), revokedAt: date(23))
+            expiresAt: date(21), retiredAt: date(22), revokedAt: date(23),
+            publication: publication(action: row[24], ttl: row[25], at: date(26)),
+            pendingDeploy: (row[27] as String?).flatMap(DeployAction.init(rawValue:)),
+            privateKeyDisposal: (row[28] as String?).flatMap(PrivateKeyDisposal.init(rawValue:)),
+            privateKeyDisposedAt: date(29), revocationReason: row[30])
+    }
+
+    private static func publication(action: String?, ttl: Int?, at time: Date?) -> RecordPublication? {
+        guard let action = action.flatMap(RecordAction.init(rawValue:)), let ttl, let time else { return nil }
+        return RecordPublication(action: action, ttl: ttl, pushedAt: time)
     }
 
     private static func decodeEvent(_ row: Row) -> RegistryEvent {

@@ -15,6 +15,14 @@ public struct StateDirectory: Sendable, Equatable {
 
     public var registryPath: String { path + "/registry.sqlite" }
     public var keysPath: String { path + "/keys" }
+    /// Records waiting for a person to publish them (manual publisher), one folder per domain.
+    public var outboxPath: String { path + "/outbox" }
+    /// Private keys of revoked keys moved aside for publication (`reveal: true`).
+    public var revealedPath: String { path + "/revealed" }
+    /// `rotate`'s lock file: two runs never act at once.
+    public var rotationLockPath: String { path + "/rotate.lock" }
+    /// The default configuration file.
+    public var configurationPath: String { path + "/dkimctl.yaml" }
 
     /// Where the private key of `name` is written.
     public func privateKeyPath(for name: KeyRecordName) -> String {
@@ -53,10 +61,10 @@ public struct StateDirectory: Sendable, Equatable {
                 }
             }
             guard mkdir(directory, PrivateKeyFile.directoryMode) == 0 else {
-                throw PrivateKeyFile.systemError("create directory", directory)
+                throw AtomicFile.systemError("create directory", directory)
             }
             guard chmod(directory, PrivateKeyFile.directoryMode) == 0 else {
-                throw PrivateKeyFile.systemError("chmod", directory)
+                throw AtomicFile.systemError("chmod", directory)
             }
             created = true
         }
@@ -79,7 +87,7 @@ public struct StateDirectory: Sendable, Equatable {
             try checkNotWritableByOthers(registryPath, what: "registry", fix: "chmod 600")
         }
         guard let directory = opendir(keysPath) else {
-            throw PrivateKeyFile.systemError("read the key directory", keysPath)
+            throw AtomicFile.systemError("read the key directory", keysPath)
         }
         defer { closedir(directory) }
         while let entry = readdir(directory) {
@@ -107,7 +115,7 @@ public struct StateDirectory: Sendable, Equatable {
             if errno == ENOENT {
                 throw DKIMError(.notInitialized, "\(what) \(file) does not exist")
             }
-            throw PrivateKeyFile.systemError("inspect the \(what)", file)
+            throw AtomicFile.systemError("inspect the \(what)", file)
         }
         if info.st_mode & 0o022 != 0 {
             throw DKIMError(

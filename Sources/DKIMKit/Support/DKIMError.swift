@@ -20,8 +20,10 @@ public struct DKIMError: Error, Sendable, Equatable, CustomStringConvertible {
         case registry
         /// OpenSSL reported an error, or a self-test of a new key failed.
         case crypto
-        /// A file could not be read or written.
+        /// A file could not be read or written, or a hook failed.
         case io
+        /// Another dkimctl run holds the rotation lock.
+        case busy
     }
 
     public let kind: Kind

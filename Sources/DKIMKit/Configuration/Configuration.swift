@@ -1,0 +1,144 @@
+import Foundation
+
+/// What `rotate` and `scheduler` manage: the policy for every configured slot,
+/// how each domain's records reach DNS, and how DNS is asked.
+/// Loaded and checked by `ConfigurationFile`.
+public struct LifecycleConfiguration: Sendable {
+    public var domains: [DomainConfiguration]
+    public var dns: DNSSettings
+
+    public init(domains: [DomainConfiguration] = [], dns: DNSSettings = DNSSettings()) {
+        self.domains = domains
+        self.dns = dns
+    }
+
+    /// Every configured slot, domain by domain, in file order.
+    public var slots: [SlotPolicy] { domains.flatMap(\.slots) }
+
+    public func domain(_ name: DomainName) -> DomainConfiguration? {
+        domains.first { $0.domain == name }
+    }
+}
+
+/// One domain: its publisher, its deploy hook and its slots.
+public struct DomainConfiguration: Sendable {
+    public var domain: DomainName
+    public var publisher: PublisherConfiguration
+    /// Shell command run after a key becomes active, is retired by hand, or is revoked.
+    public var deploy: String?
+    public var slots: [SlotPolicy]
+
+    public init(domain: DomainName, publisher: PublisherConfiguration = .manual, deploy: String? = nil, slots: [SlotPolicy] = []) {
+        self.domain = domain
+        self.publisher = publisher
+        self.deploy = deploy
+        self.slots = slots
+    }
+}
+
+/// How a domain's records reach DNS.
+public enum PublisherConfiguration: Sendable, Equatable {
+    /// Records are written to `<state-dir>/outbox/<domain>/` for a person to publish.
+    case manual
+    /// A zone fragment kept at `path`, then `reload` run (e.g. `rndc reload example.org`).
+    case zonefile(path: String, reload: String?)
+    /// A hook run for every change with `DKIM_*` variables.
+    case command(String)
+    /// DNS UPDATE signed with TSIG.
+    case rfc2136(RFC2136Settings)
+
+    public var typeName: String {
+        switch self {
+        case .manual: "manual"
+        case .zonefile: "zonefile"
+        case .command: "command"
+        case .rfc2136: "rfc2136"
+        }
+    }
+}
+
+/// Where and how to send DNS UPDATE messages.
+public struct RFC2136Settings: Sendable, Equatable {
+    public var server: DNSServer
+    /// The zone to update; nil to ask the server for the zone holding each name.
+    public var zone: String?
+    public var key: TSIGKey
+    public var timeout: Double
+
+    public init(server: DNSServer, zone: String?, key: TSIGKey, timeout: Double = 5) {
+        self.server = server
+        self.zone = zone
+        self.key = key
+        self.timeout = timeout
+    }
+}
+
+/// A TSIG key (RFC 8945): its name, algorithm and base64 secret.
+public struct TSIGKey: Sendable, Equatable {
+    public static let algorithms = ["hmac-sha256", "hmac-sha384", "hmac-sha512", "hmac-sha224", "hmac-sha1", "hmac-md5"]
+
+    public let name: String
+    public let algorithm: String
+    /// Base64, as in BIND's `secret "…";`. Never printed.
+    public let secret: String
+
+    public init(name: String, algorithm: String, secret: String) {
+        self.name = name
+        self.algorithm = algorithm
+        self.secret = secret
+    }
+}
+
+/// The lifecycle policy of one slot, with every default applied.
+public struct SlotPolicy: Sendable {
+    public var domain: DomainName
+    public var provider: Provider
+    public var usage: Usage
+    public var owner: Owner
+    public var specification: KeySpecification
+    public var selectorPattern: SelectorPattern
+    /// A key expires (rotation due) this long after activation.
+    public var rotation: TimeSpan
+    /// The successor is created this long before the rotation is due.
+    public var lead: TimeSpan
+    /// A retired key's record stays published this long.
+    public var grace: TimeSpan
+    /// TTL while a record is new.
+    public var ttl: Int
+    /// TTL once the key has been active for the grace period.
+    public var stableTTL: Int
+    public var revocation: RevocationStyle
+    /// Move revoked private keys to `<state-dir>/revealed/` instead of destroying them.
+    public var reveal: Bool
+    /// The shortest propagation window before activation.
+    public var propagation: TimeSpan
+    /// A key still not visible in DNS this long after its record was pushed needs attention.
+    public var attentionAfter: TimeSpan
+
+    public var activationPolicy: ActivationPolicy {
+        ActivationPolicy(rotationPeriod: rotation, minimumPropagation: propagation)
+    }
+
+    /// `domain provider/usage`, for messages.
+    public var label: String { "\(domain) \(provider)/\(usage)" }
+}
+
+/// How `rotate` asks DNS; command-line options override these.
+public struct DNSSettings: Sendable, Equatable {
+    public var nameservers: [DNSServer]
+    public var resolvers: [DNSServer]
+    public var authoritativePort: UInt16
+    public var timeout: Double
+    public var retries: Int
+
+    public init(
+        nameservers: [DNSServer] = [], resolvers: [DNSServer] = [], authoritativePort: UInt16 = 53, timeout: Double = 2,
+        retries: Int = 2
+    ) {
+        self.nameservers = nameservers
+        self.resolvers = resolvers
+        self.authoritativePort = authoritativePort
+        self.timeout = timeout
+        self.retries = retries
+    }
+}

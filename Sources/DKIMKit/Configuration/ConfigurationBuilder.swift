@@ -1,0 +1,235 @@
+import Foundation
+
+/// Turns the decoded file into domain types, checking every value and
+/// naming the key of each problem.
+struct ConfigurationBuilder {
+    let document: ConfigurationDocument
+    let checkEnvironment: Bool
+    var defaultOwner: Owner? = nil
+
+    init(document: ConfigurationDocument, checkEnvironment: Bool, defaultOwner: Owner? = nil) {
+        self.document = document
+        self.checkEnvironment = checkEnvironment
+        self.defaultOwner = defaultOwner
+    }
+
+    /// Runs `body`, turning a `DKIMError` into one located at `path`.
+    private func at<T>(_ path: [ConfigurationPath], _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as DKIMError {
+            throw document.error(path, error.message)
+        }
+    }
+
+    func build(_ raw: RawFile) throws -> LifecycleConfiguration {
+        var configuration = LifecycleConfiguration()
+        configuration.dns = try dnsSettings(raw.dns)
+        let defaults = raw.defaults ?? RawPolicy()
+        var seen: [DomainName: String] = [:]
+        let order = document.node(at: [.key("domains")])?.mapping?.keys.compactMap(\.string) ?? []
+        for name in order {
+            guard let rawDomain = raw.domains?[name] else { continue }
+            let path: [ConfigurationPath] = [.key("domains"), .key(name)]
+            let domain = try at(path) { try DomainName(name) }
+            if let previous = seen[domain] {
+                throw document.error(path, "domain \(domain) is configured twice (also as '\(previous)')")
+            }
+            seen[domain] = name
+            var configured = DomainConfiguration(domain: domain)
+            configured.publisher = try publisher(rawDomain.publisher, at: path + [.key("publisher")])
+            if let deploy = rawDomain.deploy {
+                try checkCommand(deploy, at: path + [.key("deploy")], what: "deploy command")
+                configured.deploy = deploy
+            }
+            var slotNames: Set<String> = []
+            for (index, rawSlot) in (rawDomain.slots ?? []).enumerated() {
+                let slotPath = path + [.key("slots"), .index(index)]
+                let slot = try policy(rawSlot, defaults: defaults, domain: domain, at: slotPath)
+                guard slotNames.insert("\(slot.provider)/\(slot.usage)").inserted else {
+                    throw document.error(slotPath, "slot \(slot.provider)/\(slot.usage) is configured twice for \(domain)")
+                }
+                configured.slots.append(slot)
+            }
+            configuration.domains.append(configured)
+        }
+        return configuration
+    }
+
+    private func policy(_ slot: RawPolicy, defaults: RawPolicy, domain: DomainName, at path: [ConfigurationPath]) throws -> SlotPolicy {
+        /// The slot's value for a key, else the default's, with the path of whichever was used.
+        func pick<T>(_ field: KeyPath<RawPolicy, T?>, _ key: RawPolicy.CodingKeys) -> (T, [ConfigurationPath])? {
+            if let value = slot[keyPath: field] { return (value, path + [.key(key.rawValue)]) }
+            if let value = defaults[keyPath: field] { return (value, [.key("defaults"), .key(key.rawValue)]) }
+            return nil
+        }
+        func span(_ field: KeyPath<RawPolicy, String?>, _ key: RawPolicy.CodingKeys, _ fallback: TimeSpan) throws -> TimeSpan {
+            guard let (text, where_) = pick(field, key) else { return fallback }
+            return try at(where_) { try TimeSpan(parsing: text) }
+        }
+        guard let providerName = slot.provider else {
+            throw document.error(path, "the key 'provider' is required (e.g. { provider: mailgun, usage: notifications })")
+        }
+        let provider = try at(path + [.key("provider")]) { try Provider(providerName) }
+        let usage = try slot.usage.map { text in try at(path + [.key("usage")]) { try Usage(text) } } ?? .default
+        let owner: Owner
+        if let (text, where_) = pick(\.owner, .owner) {
+            owner = try at(where_) { try Owner(text) }
+        } else if let defaultOwner {
+            owner = defaultOwner
+        } else {
+            throw document.error(path, "no owner: set defaults.owner or the slot's owner (or 'dkimctl init --owner')")
+        }
+        var algorithm = KeyAlgorithm.rsa
+        if let (text, where_) = pick(\.algorithm, .algorithm) { algorithm = try at(where_) { try KeyAlgorithm(parsing: text) } }
+        let bitsChoice = pick(\.bits, .bits)
+        let specification = try at(bitsChoice?.1 ?? path) { try KeySpecification(algorithm: algorithm, bits: bitsChoice?.0) }
+        var pattern = SelectorPattern.default
+        if let (text, where_) = pick(\.selectorPattern, .selectorPattern) { pattern = try at(where_) { try SelectorPattern(text) } }
+        let rotation = try span(\.rotation, .rotation, TimeSpan(seconds: 182 * 86400))
+        let lead = try span(\.lead, .lead, TimeSpan(seconds: 14 * 86400))
+        let grace = try span(\.grace, .grace, TimeSpan(seconds: 7 * 86400))
+        let propagation = try span(\.propagation, .propagation, TimeSpan(seconds: 0))
+        let attention = try span(\.attentionAfter, .attentionAfter, TimeSpan(seconds: 2 * 86400))
+        if rotation.seconds < 86400 {
+            throw document.error(pick(\.rotation, .rotation)?.1 ?? path, "rotation \(rotation) is too short (allowed: 1d or more; 182d recommended)")
+        }
+        if lead.seconds >= rotation.seconds {
+            throw document.error(pick(\.lead, .lead)?.1 ?? path, "lead \(lead) must be shorter than the rotation period \(rotation)")
+        }
+        var ttl = PublishedRecord.defaultTTL
+        if let (value, where_) = pick(\.ttl, .ttl) {
+            try at(where_) { try PublishedRecord.validateTTL(value) }
+            ttl = value
+        }
+        var stableTTL = 86400
+        if let (value, where_) = pick(\.stableTTL, .stableTTL) {
+            try at(where_) { try PublishedRecord.validateTTL(value) }
+            guard value >= ttl else { throw document.error(where_, "stableTTL \(value) is below ttl \(ttl) (allowed: ttl or more)") }
+            stableTTL = value
+        } else {
+            stableTTL = max(stableTTL, ttl)
+        }
+        var revocation = RevocationStyle.emptyP
+        if let (text, where_) = pick(\.revocation, .revocation) {
+            guard let style = RevocationStyle(rawValue: text) else {
+                throw document.error(where_, "revocation '\(text)' is not known (allowed: \(RevocationStyle.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            revocation = style
+        }
+        return SlotPolicy(
+            domain: domain, provider: provider, usage: usage, owner: owner, specification: specification, selectorPattern: pattern,
+            rotation: rotation, lead: lead, grace: grace, ttl: ttl, stableTTL: stableTTL, revocation: revocation,
+            reveal: pick(\.reveal, .reveal)?.0 ?? false, propagation: propagation, attentionAfter: attention)
+    }
+
+    private func publisher(_ raw: RawPublisher?, at path: [ConfigurationPath]) throws -> PublisherConfiguration {
+        guard let raw else { return .manual }
+        guard let allowed = RawPublisher.keysByType[raw.type] else {
+            throw document.error(
+                path + [.key("type")],
+                "publisher type '\(raw.type)' is not known (allowed: \(RawPublisher.keysByType.keys.sorted().joined(separator: ", ")))")
+        }
+        let given: [(String, Bool)] = [
+            ("path", raw.path != nil), ("reload", raw.reload != nil), ("command", raw.command != nil), ("server", raw.server != nil),
+            ("zone", raw.zone != nil), ("timeout", raw.timeout != nil), ("tsig", raw.tsig != nil),
+        ]
+        for (key, present) in given where present && !allowed.contains(key) {
+            throw document.error(
+                path + [.key(key)],
+                "'\(key)' does not apply to publisher type \(raw.type) (allowed: \(allowed.isEmpty ? "nothing but type" : allowed.sorted().joined(separator: ", ")))")
+        }
+        func required(_ value: String?, _ key: String) throws -> String {
+            guard let value, !value.isEmpty else {
+                throw document.error(path, "publisher type \(raw.type) needs '\(key)'")
+            }
+            return value
+        }
+        switch raw.type {
+        case "zonefile":
+            let file = try required(raw.path, "path")
+            guard file.hasPrefix("/") else {
+                throw document.error(path + [.key("path")], "zone fragment path '\(file)' must be absolute")
+            }
+            if checkEnvironment {
+                let directory = (file as NSString).deletingLastPathComponent
+                var isDirectory: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+                    throw document.error(path + [.key("path")], "directory \(directory) of the zone fragment does not exist")
+                }
+            }
+            if let reload = raw.reload { try checkCommand(reload, at: path + [.key("reload")], what: "reload command") }
+            return .zonefile(path: file, reload: raw.reload)
+        case "command":
+            let command = try required(raw.command, "command")
+            try checkCommand(command, at: path + [.key("command")], what: "publisher command")
+            return .command(command)
+        case "rfc2136":
+            let serverText = try required(raw.server, "server")
+            let server = try at(path + [.key("server")]) { try DNSServer(parsing: serverText) }
+            guard let tsig = raw.tsig else { throw document.error(path, "publisher type rfc2136 needs 'tsig' { name, algorithm, secretFile }") }
+            let tsigPath = path + [.key("tsig")]
+            let algorithm = tsig.algorithm ?? "hmac-sha256"
+            guard TSIGKey.algorithms.contains(algorithm) else {
+                throw document.error(
+                    tsigPath + [.key("algorithm")],
+                    "TSIG algorithm '\(algorithm)' is not supported (allowed: \(TSIGKey.algorithms.joined(separator: ", ")))")
+            }
+            let keyName = try at(tsigPath + [.key("name")]) { try DomainName(tsig.name).ascii }
+            var secret = ""
+            if checkEnvironment {
+                secret = try at(tsigPath + [.key("secretFile")]) { try TSIGSecretFile.read(tsig.secretFile) }
+            }
+            let timeout = raw.timeout ?? 5
+            guard timeout > 0, timeout <= 60 else {
+                throw document.error(path + [.key("timeout")], "timeout \(timeout) is out of range (allowed: more than 0, at most 60 seconds)")
+            }
+            let zone = try raw.zone.map { text in try at(path + [.key("zone")]) { try DomainName(text).ascii } }
+            return .rfc2136(RFC2136Settings(server: server, zone: zone, key: TSIGKey(name: keyName, algorithm: algorithm, secret: secret), timeout: timeout))
+        default:
+            return .manual
+        }
+    }
+
+    private func dnsSettings(_ raw: RawDNS?) throws -> DNSSettings {
+        var settings = DNSSettings()
+        guard let raw else { return settings }
+        let path: [ConfigurationPath] = [.key("dns")]
+        settings.nameservers = try (raw.nameservers ?? []).enumerated().map { index, text in
+            try at(path + [.key("nameservers"), .index(index)]) { try DNSServer(parsing: text) }
+        }
+        settings.resolvers = try (raw.resolvers ?? []).enumerated().map { index, text in
+            try at(path + [.key("resolvers"), .index(index)]) { try DNSServer(parsing: text) }
+        }
+        if let port = raw.authoritativePort {
+            guard (1...65535).contains(port) else {
+                throw document.error(path + [.key("authoritativePort")], "port \(port) is out of range (allowed: 1–65535)")
+            }
+            settings.authoritativePort = UInt16(port)
+        }
+        if let timeout = raw.timeout {
+            guard timeout > 0, timeout <= 60 else {
+                throw document.error(path + [.key("timeout")], "timeout \(timeout) is out of range (allowed: more than 0, at most 60 seconds)")
+            }
+            settings.timeout = timeout
+        }
+        if let retries = raw.retries {
+            guard (0...10).contains(retries) else {
+                throw document.error(path + [.key("retries")], "retries \(retries) is out of range (allowed: 0–10)")
+            }
+            settings.retries = retries
+        }
+        return settings
+    }
+
+    /// A hook must name a program that exists: an absolute path that is executable, or a name on `PATH`.
+    private func checkCommand(_ command: String, at path: [ConfigurationPath], what: String) throws {
+        guard let program = command.split(whereSeparator: { $0 == " " || $0 == "\t" }).first.map(String.init) else {
+            throw document.error(path, "\(what) is empty")
+        }
+        guard checkEnvironment else { return }
+        if ShellCommand.findProgram(program) == nil {
+            throw document.error(path, "\(what) '\(program)' was not found (not an executable file\(program.contains("/") ? "" : " on PATH"))")
+        }
+    }
+}

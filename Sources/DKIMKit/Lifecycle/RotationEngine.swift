@@ -1,0 +1,114 @@
+import Foundation
+
+/// The scheduler tick: moves every configured slot as far along its lifecycle
+/// as the clock and DNS allow (DESIGN.md, "Key lifecycle").
+///
+/// Each step is decided afresh from the registry, so a run that was killed
+/// anywhere is resumed by the next one, and a run with nothing due writes
+/// nothing. Per domain, the steps run in this order, which is also the order
+/// of safety: revoke retired keys past grace, raise stable TTLs, create keys
+/// (files before rows), push records (rows before publishing), prove pending
+/// keys (publishing before proof), activate proved keys (proof before
+/// activation), run deploy hooks, and destroy or reveal revoked private keys
+/// (only once their revocation was pushed and deployed).
+public struct RotationEngine: Sendable {
+    public let registry: any KeyRegistry
+    public let state: StateDirectory
+    public let configuration: LifecycleConfiguration
+    public let checker: PublicationChecker
+    public let actor: Actor
+    /// Threads generating keys at once (RSA key generation is CPU-bound).
+    public var keyGenerationThreads: Int
+
+    public init(
+        registry: any KeyRegistry, state: StateDirectory, configuration: LifecycleConfiguration, checker: PublicationChecker,
+        actor: Actor, keyGenerationThreads: Int = ProcessInfo.processInfo.activeProcessorCount
+    ) {
+        self.registry = registry
+        self.state = state
+        self.configuration = configuration
+        self.checker = checker
+        self.actor = actor
+        self.keyGenerationThreads = keyGenerationThreads
+    }
+
+    // MARK: - The tick
+
+    /// Runs one tick over every configured domain (or just `domain`).
+    /// - Parameter shouldStop: asked between domains; true ends the tick early (SIGTERM).
+    public func tick(
+        at now: Date, domain only: DomainName? = nil, dryRun: Bool = false, shouldStop: () -> Bool = { false }
+    ) throws -> RotationReport {
+        var report = RotationReport()
+        report.dryRun = dryRun
+        let domains = configuration.domains.filter { only == nil || $0.domain == only }
+        if let only, domains.isEmpty {
+            throw DKIMError(.notFound, "domain \(only) is not in the configuration (configured: \(configuration.domains.map(\.domain.ascii).joined(separator: ", ")))")
+        }
+        let keysByDomain = try loadKeys(domains: Set(domains.map(\.domain)), only: only)
+        for domain in domains {
+            if shouldStop() {
+                report.interrupted = true
+                break
+            }
+            var run = DomainRun(engine: self, domain: domain, keys: keysByDomain[domain.domain] ?? [], now: now, dryRun: dryRun)
+            try run.tick()
+            report.slots += run.reports
+        }
+        return report
+    }
+
+    /// Finishes what a manual state change started for one key (push, deploy,
+    /// dispose of the private key), with the domain's publisher and hook.
+    public func settle(_ key: RegisteredKey, at now: Date) throws -> SlotReport {
+        let domain = configuration.domain(key.domain) ?? DomainConfiguration(domain: key.domain)
+        var run = DomainRun(engine: self, domain: domain, keys: try slotKeys(of: key), now: now, dryRun: false)
+        try run.settle()
+        return run.report(forSlot: key)
+    }
+
+    /// Emergency rotation of a compromised key: a successor is created and
+    /// published, and the key is revoked at once, without the grace week.
+    public func emergency(_ key: RegisteredKey, reason: String, at now: Date) throws -> SlotReport {
+        guard [.active, .retired, .published, .pending].contains(key.state) else {
+            throw DKIMError(.conflict, "key \(key.selector) is already \(key.state.rawValue)")
+        }
+        let domain = configuration.domain(key.domain) ?? DomainConfiguration(domain: key.domain)
+        let policy = try domain.slots.first { $0.provider == key.provider && $0.usage == key.usage } ?? fallbackPolicy(for: key)
+        var run = DomainRun(engine: self, domain: domain, keys: try slotKeys(of: key), now: now, dryRun: false)
+        try run.emergency(key, policy: policy, reason: reason)
+        return run.report(forSlot: key)
+    }
+
+    /// A slot that is not configured gets the defaults, with the key's own algorithm and size.
+    public func fallbackPolicy(for key: RegisteredKey) throws -> SlotPolicy {
+        SlotPolicy(
+            domain: key.domain, provider: key.provider, usage: key.usage, owner: key.owner,
+            specification: try KeySpecification(algorithm: key.algorithm, bits: key.bits), selectorPattern: .default,
+            rotation: TimeSpan(seconds: 182 * 86400), lead: TimeSpan(seconds: 14 * 86400), grace: TimeSpan(seconds: 7 * 86400),
+            ttl: PublishedRecord.defaultTTL, stableTTL: 86400, revocation: .emptyP, reveal: false,
+            propagation: TimeSpan(seconds: 0), attentionAfter: TimeSpan(seconds: 2 * 86400))
+    }
+
+    private func slotKeys(of key: RegisteredKey) throws -> [RegisteredKey] {
+        var keys = try registry.keys(
+            matching: KeyFilter(domain: key.domain, provider: key.provider, usage: key.usage, states: [.pending, .published, .active, .retired]))
+        try registry.forEachUnfinishedRevocation { revoked in
+            if revoked.slotID == key.slotID { keys.append(revoked) }
+        }
+        return keys
+    }
+
+    /// Every key that may still need a step, grouped by domain: all keys not
+    /// revoked, and revoked keys whose revocation is unfinished.
+    private func loadKeys(domains: Set<DomainName>, only: DomainName?) throws -> [DomainName: [RegisteredKey]] {
+        var keys: [DomainName: [RegisteredKey]] = [:]
+        try registry.forEachKey(matching: KeyFilter(domain: only, states: [.pending, .published, .active, .retired])) { key in
+            if domains.contains(key.domain) { keys[key.domain, default: []].append(key) }
+        }
+        try registry.forEachUnfinishedRevocation { key in
+            if domains.contains(key.domain) { keys[key.domain, default: []].append(key) }
+        }
+        return keys
+    }
+}

@@ -1,0 +1,43 @@
+import ArgumentParser
+import DKIMKit
+import Foundation
+
+extension DKIMCtl {
+    struct Retire: DKIMCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Stop signing with a slot's active key without a successor.",
+            discussion: """
+                For a route that is being shut down: the active key becomes retired, the deploy hook \
+                runs (DKIM_ACTION=retire) so the MTA stops signing with it, and its record stays \
+                published for the grace period; 'rotate' revokes it afterwards. If the slot is still \
+                in the configuration, the next 'rotate' creates a new key for it: remove the slot first.
+
+                Examples:
+                  dkimctl retire mailgun-notifications-20261123 --domain example.org
+                  dkimctl retire mailgun-notifications-20261123 --domain example.org --reason "route closed"
+                """)
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var key: KeyReference
+        @OptionGroup var lifecycle: LifecycleOptions
+
+        @Option(help: "Why, for the event log.")
+        var reason: String?
+
+        func run(_ context: CommandContext) throws {
+            let configuration = try lifecycle.configuration(context, required: false)
+            let engine = try lifecycle.engine(context, configuration)
+            let lock = try lifecycle.lock(context)
+            defer { withExtendedLifetime(lock) {} }
+            let key = try key.find(in: context.registry)
+            let retired = try context.registry.retire(keyID: key.id, reason: reason, actor: context.actor, at: context.now)
+            Output.standard.write("\(retired.selector) is retired; its record stays published for the grace period, then 'dkimctl rotate' revokes it\n")
+            let slot = try engine.settle(retired, at: context.now)
+            Output.standard.write(slot.printed(format: .text))
+            if configuration.domain(key.domain)?.slots.contains(where: { $0.provider == key.provider && $0.usage == key.usage }) == true {
+                Output.warning("slot \(key.provider)/\(key.usage) of \(key.domain) is still configured: the next 'dkimctl rotate' creates a new key for it")
+            }
+            if !slot.errors.isEmpty { throw ExitCode.failure }
+        }
+    }
+}

@@ -1,0 +1,122 @@
+import ArgumentParser
+import DKIMKit
+import Dispatch
+import Foundation
+import Logging
+
+extension DKIMCtl {
+    struct Scheduler: DKIMCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run the 'rotate' tick on an interval, as a long-running service.",
+            discussion: """
+                Runs the same tick as 'dkimctl rotate' every --interval, re-reading the configuration \
+                each time (a broken configuration is logged and the previous one kept). Logs go to \
+                standard error through swift-log (journald picks them up under systemd). On SIGTERM \
+                or SIGINT it finishes the step in progress, skips the remaining domains, and exits 0.
+
+                Examples:
+                  dkimctl scheduler
+                  dkimctl scheduler --interval 30m --log-level debug
+                """)
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var lifecycle: LifecycleOptions
+
+        @Option(help: ArgumentHelp("Time between ticks: 90s, 15m, 1h.", valueName: "duration"))
+        var interval: String = "1h"
+
+        @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+        var logLevel: String = "info"
+
+        func run(_ context: CommandContext) throws {
+            let period = try TimeSpan(parsing: interval)
+            guard period.seconds >= 1 else { throw DKIMError(.invalidInput, "interval \(interval) is too short (allowed: 1s or more)") }
+            guard let level = Logger.Level(rawValue: logLevel) else {
+                throw DKIMError(.invalidInput, "log level '\(logLevel)' is not known (allowed: \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            var configuration = try lifecycle.configuration(context, required: true)
+            LoggingSystem.bootstrap(StreamLogHandler.standardError)
+            var logger = Logger(label: "dkimctl.scheduler")
+            logger.logLevel = level
+            let stop = StopSignal()
+            logger.info("scheduler started", metadata: ["interval": "\(period)", "state_dir": "\(context.state.path)", "pid": "\(getpid())"])
+            while !stop.requested {
+                if let reloaded = try? lifecycle.configuration(context, required: true) {
+                    configuration = reloaded
+                } else {
+                    do { _ = try lifecycle.configuration(context, required: true) } catch {
+                        logger.error("configuration not reloaded, keeping the previous one", metadata: ["error": "\(error)"])
+                    }
+                }
+                do {
+                    let engine = try lifecycle.engine(context, configuration)
+                    let lock = try lifecycle.lock(context)
+                    let now = try CommandContext.currentTime()
+                    let report = try engine.tick(at: now, shouldStop: { stop.requested })
+                    withExtendedLifetime(lock) {}
+                    Self.log(report, to: logger)
+                } catch {
+                    logger.error("tick failed", metadata: ["error": "\((error as? DKIMError)?.message ?? "\(error)")"])
+                }
+                stop.wait(seconds: period.seconds)
+            }
+            logger.info("scheduler stopping on request")
+        }
+
+        static func log(_ report: RotationReport, to logger: Logger) {
+            for slot in report.slots {
+                let metadata: Logger.Metadata = ["slot": "\(slot.label)"]
+                for action in slot.actions { logger.info("\(action)", metadata: metadata) }
+                for error in slot.errors { logger.error("\(error)", metadata: metadata) }
+                for item in slot.attention { logger.warning("\(item)", metadata: metadata) }
+                logger.debug("next: \(slot.next)", metadata: metadata.merging(["at": "\(slot.nextAt.map(Timestamp.iso8601) ?? "next tick")"]) { $1 })
+            }
+            logger.info(
+                "tick done",
+                metadata: [
+                    "slots": "\(report.slots.count)", "changed": "\(report.slots.filter { !$0.actions.isEmpty }.count)",
+                    "errors": "\(report.slots.filter { !$0.errors.isEmpty }.count)",
+                    "attention": "\(report.slots.filter { !$0.attention.isEmpty }.count)",
+                    "interrupted": "\(report.interrupted)",
+                ])
+        }
+    }
+}
+
+/// SIGTERM and SIGINT, turned into a flag the tick polls and a wake-up for the wait between ticks.
+final class StopSignal: @unchecked Sendable {
+    // @unchecked Sendable: `flag` is only touched under `lock`.
+    private let lock = NSLock()
+    private var flag = false
+    private let wake = DispatchSemaphore(value: 0)
+    private var sources: [DispatchSourceSignal] = []
+
+    init() {
+        for number in [SIGTERM, SIGINT] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { [weak self] in self?.request() }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    var requested: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return flag
+    }
+
+    func request() {
+        lock.lock()
+        flag = true
+        lock.unlock()
+        wake.signal()
+    }
+
+    /// Sleeps up to `seconds`, waking at once on a stop request.
+    func wait(seconds: Int) {
+        if requested { return }
+        _ = wake.wait(timeout: .now() + .seconds(seconds))
+    }
+}

@@ -1,0 +1,64 @@
+import ArgumentParser
+import DKIMKit
+import Foundation
+
+/// What the lifecycle commands (`rotate`, `scheduler`, `retire`, `revoke`) share:
+/// the configuration file, the rotation lock and DNS.
+struct LifecycleOptions: ParsableArguments {
+    @Option(
+        name: .customLong("config"),
+        help: ArgumentHelp("Configuration file (default: <state-dir>/dkimctl.yaml).", valueName: "file"))
+    var configurationPath: String?
+
+    @Option(
+        name: .customLong("lock-wait"),
+        help: ArgumentHelp("Seconds to wait while another run holds the rotation lock, then give up (exit 75).", valueName: "seconds"))
+    var lockWait: Double = 10
+
+    @OptionGroup var dns: DNSOptions
+
+    func path(_ context: CommandContext) -> String {
+        configurationPath ?? context.state.configurationPath
+    }
+
+    /// The configuration; when it is optional and absent, an empty one (manual publishing, no hooks).
+    func configuration(_ context: CommandContext, required: Bool) throws -> LifecycleConfiguration {
+        let path = path(context)
+        if !required, configurationPath == nil, !FileManager.default.fileExists(atPath: path) {
+            return LifecycleConfiguration()
+        }
+        if !FileManager.default.fileExists(atPath: path) {
+            throw DKIMError(.notFound, "no configuration at \(path); write one with 'dkimctl config init' (or pass --config)")
+        }
+        return try ConfigurationFile.load(path: path, defaultOwner: try context.registry.defaultOwner())
+    }
+
+    func engine(_ context: CommandContext, _ configuration: LifecycleConfiguration, jobs: Int? = nil) throws -> RotationEngine {
+        RotationEngine(
+            registry: context.registry, state: context.state, configuration: configuration,
+            checker: try dns.checker(defaults: configuration.dns), actor: context.actor,
+            keyGenerationThreads: jobs ?? ProcessInfo.processInfo.activeProcessorCount)
+    }
+
+    func lock(_ context: CommandContext) throws -> RotationLock {
+        guard lockWait >= 0, lockWait <= 3600 else {
+            throw DKIMError(.invalidInput, "lock wait \(lockWait) is out of range (allowed: 0–3600 seconds)")
+        }
+        return try RotationLock.acquire(path: context.state.rotationLockPath, wait: lockWait)
+    }
+}
+
+/// `--format text|json` of the lifecycle commands.
+enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
+    case text
+    case json
+}
+
+extension SlotReport {
+    /// One slot's report as `rotate` prints it.
+    func printed(format: ReportFormat) -> String {
+        var report = RotationReport()
+        report.slots = [self]
+        return format == .json ? report.json() : report.text()
+    }
+}
