@@ -26,7 +26,9 @@ public final class NamedServer: @unchecked Sendable {
     public let port: UInt16
     public let directory: TemporaryDirectory
     private let process: Process
-    private let log: Pipe
+    /// named's own log (it runs with -g): read it when a test needs to know why.
+    public var logPath: String { directory.file("named.log") }
+    private let log: FileHandle
 
     public var server: DNSServer { DNSServer(address: address, port: port) }
 
@@ -85,7 +87,8 @@ public final class NamedServer: @unchecked Sendable {
         process = Process()
         process.executableURL = URL(fileURLWithPath: named)
         process.arguments = ["-g", "-n", "1", "-c", directory.file("named.conf")]
-        log = Pipe()
+        FileManager.default.createFile(atPath: directory.file("named.log"), contents: nil)
+        log = try FileHandle(forWritingTo: URL(fileURLWithPath: directory.file("named.log")))
         process.standardOutput = log
         process.standardError = log
         try process.run()
@@ -97,7 +100,7 @@ public final class NamedServer: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
             if !process.isRunning {
-                let output = String(decoding: log.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                let output = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
                 throw TestSupportError("named exited during start-up: \(output.suffix(2000))")
             }
             if case .response = transport.query(probe, .soa, server: server, recursionDesired: false) { return }

@@ -18,6 +18,13 @@ public enum ProcessRunner {
     public static func run(
         _ executable: String, _ arguments: [String], environment: [String: String] = [:], input: String? = nil
     ) throws -> ProcessResult {
+        try start(executable, arguments, environment: environment, input: input).wait()
+    }
+
+    /// Starts `executable`; its output is collected until `wait()`.
+    public static func start(
+        _ executable: String, _ arguments: [String], environment: [String: String] = [:], input: String? = nil
+    ) throws -> RunningProcess {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -31,23 +38,8 @@ public enum ProcessRunner {
         try process.run()
         if let input { standardInput.fileHandleForWriting.write(Data(input.utf8)) }
         try standardInput.fileHandleForWriting.close()
-        // Read both pipes to the end before waiting, so a chatty child never blocks on a full pipe.
-        let group = DispatchGroup()
-        nonisolated(unsafe) var errorData = Data()
-        group.enter()
-        DispatchQueue.global().async {
-            errorData = error.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        let outputData = output.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
-        return ProcessResult(
-            status: process.terminationStatus,
-            standardOutput: String(decoding: outputData, as: UTF8.self),
-            standardError: String(decoding: errorData, as: UTF8.self))
+        return RunningProcess(process: process, output: output, error: error)
     }
-
     /// The absolute path of `name` on `PATH` (or in the sbin directories), if installed.
     public static func which(_ name: String) -> String? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
@@ -56,5 +48,46 @@ public enum ProcessRunner {
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         }
         return nil
+    }
+}
+
+/// A started child process.
+public final class RunningProcess: @unchecked Sendable {
+    public let process: Process
+    private let output: Pipe
+    private let error: Pipe
+    private let group = DispatchGroup()
+    nonisolated(unsafe) private var outputData = Data()
+    nonisolated(unsafe) private var errorData = Data()
+
+    init(process: Process, output: Pipe, error: Pipe) {
+        self.process = process
+        self.output = output
+        self.error = error
+        // Read both pipes from the start, so a chatty child never blocks on a full pipe.
+        group.enter()
+        DispatchQueue.global().async {
+            self.errorData = error.fileHandleForReading.readDataToEndOfFile()
+            self.group.leave()
+        }
+        group.enter()
+        DispatchQueue.global().async {
+            self.outputData = output.fileHandleForReading.readDataToEndOfFile()
+            self.group.leave()
+        }
+    }
+
+    public var pid: Int32 { process.processIdentifier }
+
+    public func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+
+    /// Waits for the exit and returns what the process printed.
+    public func wait() -> ProcessResult {
+        group.wait()
+        process.waitUntilExit()
+        return ProcessResult(
+            status: process.terminationStatus,
+            standardOutput: String(decoding: outputData, as: UTF8.self),
+            standardError: String(decoding: errorData, as: UTF8.self))
     }
 }

@@ -175,7 +175,13 @@ struct ConfigurationBuilder {
                     tsigPath + [.key("algorithm")],
                     "TSIG algorithm '\(algorithm)' is not supported (allowed: \(TSIGKey.algorithms.joined(separator: ", ")))")
             }
-            let keyName = try at(tsigPath + [.key("name")]) { try DomainName(tsig.name).ascii }
+            let keyName = tsig.name.lowercased().hasSuffix(".") ? String(tsig.name.lowercased().dropLast()) : tsig.name.lowercased()
+            let labels = keyName.split(separator: ".", omittingEmptySubsequences: false)
+            guard !keyName.isEmpty, keyName.utf8.count <= 253,
+                labels.allSatisfy({ !$0.isEmpty && $0.utf8.count <= 63 && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") } })
+            else {
+                throw document.error(tsigPath + [.key("name")], "TSIG key name '\(tsig.name)' is not a valid key name (allowed: DNS labels of letters, digits, '-' and '_', e.g. dkimctl or dkimctl.example.org)")
+            }
             var secret = ""
             if checkEnvironment {
                 secret = try at(tsigPath + [.key("secretFile")]) { try TSIGSecretFile.read(tsig.secretFile) }
