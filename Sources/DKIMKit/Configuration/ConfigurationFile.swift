@@ -30,7 +30,8 @@ public enum ConfigurationFile {
             guard let composed = try Yams.compose(yaml: text) else { return LifecycleConfiguration() }
             node = composed
         } catch let error as YamlError {
-            throw DKIMError(.invalidInput, "\(file): \(yamlProblem(error))")
+            let problem = yamlProblem(error)
+            throw DKIMError(.invalidInput, "\(file):\(problem.first?.isNumber == true ? "" : " ")\(problem)")
         }
         let document = ConfigurationDocument(root: node, file: file)
         try document.checkShape()

@@ -1,0 +1,106 @@
+import DKIMKit
+import DKIMTestSupport
+import Foundation
+import Testing
+
+@Suite struct ConfigurationTests {
+    private func error(_ yaml: String, checkEnvironment: Bool = false) -> String? {
+        do {
+            _ = try ConfigurationFile.parse(yaml, file: "test.yaml", checkEnvironment: checkEnvironment)
+            return nil
+        } catch let error as DKIMError {
+            #expect(error.kind == .invalidInput || error.kind == .notFound || error.kind == .unsafePermissions)
+            #expect(!error.message.contains("\n"))
+            return error.message
+        } catch {
+            return "unexpected \(error)"
+        }
+    }
+
+    @Test func exampleConfigurationLoads() throws {
+        let configuration = try ConfigurationFile.parse(ConfigurationExample.text)
+        #expect(configuration.domains.map(\.domain.ascii) == ["example.org"])
+        let slots = configuration.slots
+        #expect(slots.map { "\($0.provider)/\($0.usage)" } == ["mailgun/notifications", "self-hosted/support"])
+        #expect(slots[1].owner.address == "helpdesk@example.org")
+        #expect(slots[0].owner.address == "mail-team@example.org")
+        #expect(slots[0].rotation.seconds == 182 * 86400 && slots[0].lead.seconds == 14 * 86400 && slots[0].grace.seconds == 7 * 86400)
+        #expect(slots[0].ttl == 1800 && slots[0].stableTTL == 86400 && slots[0].revocation == .emptyP)
+    }
+
+    @Test func defaultsApplyAndSlotsOverride() throws {
+        let configuration = try ConfigurationFile.parse(
+            """
+            defaults: { owner: a@example.org, grace: 3d, revocation: delete }
+            domains:
+              Example.ORG.:
+                slots:
+                  - { provider: brevo, usage: noreply, grace: 10d, algorithm: ed25519 }
+            """)
+        let slot = try #require(configuration.slots.first)
+        #expect(slot.domain.ascii == "example.org")
+        #expect(slot.grace.seconds == 10 * 86400)
+        #expect(slot.revocation == .delete)
+        #expect(slot.specification.algorithm == .ed25519)
+        #expect(configuration.domains[0].publisher == .manual)
+    }
+
+    @Test(arguments: [
+        // (yaml, expected start of the message after "test.yaml:")
+        ("defaults:\n  owner: a@example.org\n  rotaton: 90d\n", "3:3: defaults.rotaton: unknown key 'rotaton' (allowed: owner,"),
+        ("defaults: { owner: a@example.org }\ndomains:\n  example.org:\n    slots:\n      - { provider: mailgun, bits: many }\n",
+         "5:30: domains.example.org.slots[0].bits: wrong type (expected a whole number)"),
+        ("defaults: { owner: a@example.org }\ndomains:\n  example.org:\n    slots:\n      - { provider: mailgum }\n",
+         "5:11: domains.example.org.slots[0].provider: unknown provider 'mailgum' (allowed: mailgun,"),
+        ("domains:\n  example.org:\n    slots:\n      - { provider: mailgun }\n",
+         "4:9: domains.example.org.slots[0]: no owner: set defaults.owner"),
+        ("defaults: { owner: a@example.org, lead: 200d }\ndomains:\n  example.org:\n    slots: [ { provider: mailgun } ]\n",
+         "1:35: defaults.lead: lead 200d must be shorter than the rotation period 182d"),
+        ("defaults: { owner: a@example.org }\ndomains:\n  example.org:\n    publisher: { type: ftp }\n",
+         "4:18: domains.example.org.publisher.type: publisher type 'ftp' is not known (allowed: command, manual, rfc2136, zonefile)"),
+        ("defaults: { owner: a@example.org }\ndomains:\n  example.org:\n    publisher: { type: manual, path: /x }\n",
+         "4:32: domains.example.org.publisher.path: 'path' does not apply to publisher type manual"),
+        ("defaults: { owner: a@example.org }\ndomains:\n  example.org:\n    publisher: { type: rfc2136, server: 192.0.2.1 }\n",
+         "4:5: domains.example.org.publisher: publisher type rfc2136 needs 'tsig'"),
+        ("defaults: { owner: a@example.org }\ndomains:\n  example.org:\n    slots:\n      - { provider: mailgun }\n      - { provider: mailgun }\n",
+         "6:9: domains.example.org.slots[1]: slot mailgun/default is configured twice"),
+        ("defaults: [1, 2]\n", "1:1: defaults: expected a mapping of keys"),
+        ("defaults: { owner: a@example.org\n", "2:1: YAML syntax error"),
+    ])
+    func badConfigurationsNameLineAndKey(yaml: String, expected: String) {
+        let message = error(yaml)
+        #expect(message?.hasPrefix("test.yaml:" + expected) == true, "\(message ?? "no error")")
+    }
+
+    @Test func tsigSecretFilesAreCheckedForExistenceModeAndContent() throws {
+        let scratch = try TemporaryDirectory()
+        func yaml(_ file: String) -> String {
+            "defaults: { owner: a@example.org }\ndomains:\n  example.org:\n    publisher: { type: rfc2136, server: \"127.0.0.1:53\", tsig: { name: k, secretFile: \(file) } }\n"
+        }
+        #expect(error(yaml(scratch.file("missing")), checkEnvironment: true)?.contains("TSIG secret file \(scratch.file("missing")) does not exist") == true)
+        try "key \"k\" { algorithm hmac-sha256; secret \"c2VjcmV0\"; };\n".write(toFile: scratch.file("key"), atomically: true, encoding: .utf8)
+        chmod(scratch.file("key"), 0o644)
+        #expect(error(yaml(scratch.file("key")), checkEnvironment: true)?.contains("has mode 644 (allowed: 600 or stricter; fix: chmod 600") == true)
+        chmod(scratch.file("key"), 0o600)
+        let configuration = try ConfigurationFile.parse(yaml(scratch.file("key")))
+        guard case .rfc2136(let settings) = configuration.domains[0].publisher else {
+            Issue.record("not an rfc2136 publisher")
+            return
+        }
+        #expect(settings.key == TSIGKey(name: "k", algorithm: "hmac-sha256", secret: "c2VjcmV0"))
+        try "not base64 !\n".write(toFile: scratch.file("bare"), atomically: true, encoding: .utf8)
+        chmod(scratch.file("bare"), 0o600)
+        #expect(error(yaml(scratch.file("bare")), checkEnvironment: true)?.contains("holds no base64 secret") == true)
+    }
+
+    @Test func hookCommandsMustExist() {
+        let message = error(
+            "defaults: { owner: a@example.org }\ndomains:\n  example.org:\n    deploy: \"/nonexistent/reload-mta --now\"\n",
+            checkEnvironment: true)
+        #expect(message == "test.yaml:4:5: domains.example.org.deploy: deploy command '/nonexistent/reload-mta' was not found (not an executable file)")
+        let onPath = error(
+            "defaults: { owner: a@example.org }\ndomains:\n  example.org:\n    publisher: { type: command, command: no-such-dkim-hook }\n",
+            checkEnvironment: true)
+        #expect(onPath?.hasSuffix("publisher command 'no-such-dkim-hook' was not found (not an executable file on PATH)") == true)
+    }
+}
