@@ -22,3 +22,7 @@ echo "== A self-hosted key for support@, owned by the help desk, as one line for
 echo
 echo "== The register ($state/registry.sqlite):"
 "$dkimctl" list
+echo
+echo "== The rotation plan for the example configuration ($state/dkimctl.yaml), without changing anything:"
+[[ -f "$state/dkimctl.yaml" ]] || "$dkimctl" config init
+"$dkimctl" rotate --dry-run

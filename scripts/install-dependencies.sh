@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(pkg-config libssl-dev openssl libsqlite3-dev libidn2-dev libldns-dev)
 if [[ "${1:-}" == "--tests" ]]; then
-    packages+=(bind9 bind9-utils python3 iproute2)
+    packages+=(bind9 bind9-utils bind9-dnsutils python3 iproute2 systemd)
 fi
 
 missing=()

@@ -9,6 +9,8 @@ struct DomainRun {
     let dryRun: Bool
     let publisher: any RecordPublisher
     private var keys: [Int64: RegisteredKey] = [:]
+    /// Key ids by slot, oldest first: a tick over 10,000 slots must not scan every key per slot.
+    private var slotIndex: [String: [Int64]] = [:]
     private var policies: [String: SlotPolicy] = [:]
     private var slotReports: [String: SlotReport] = [:]
     private var slotOrder: [String] = []
@@ -19,7 +21,10 @@ struct DomainRun {
         self.now = now
         self.dryRun = dryRun
         self.publisher = domain.publisher.makePublisher(state: engine.state)
-        for key in keys { self.keys[key.id] = key }
+        for key in keys.sorted(by: { $0.id < $1.id }) {
+            self.keys[key.id] = key
+            slotIndex[Self.slotKey(key), default: []].append(key.id)
+        }
         for policy in domain.slots {
             let slot = Self.slotKey(policy.provider, policy.usage)
             policies[slot] = policy
@@ -37,9 +42,11 @@ struct DomainRun {
 
     private func policy(_ key: RegisteredKey) -> SlotPolicy? { policies[Self.slotKey(key)] }
 
-    private func keys(inSlot slot: String) -> [RegisteredKey] { sortedKeys.filter { Self.slotKey($0) == slot } }
+    private func keys(inSlot slot: String) -> [RegisteredKey] { (slotIndex[slot] ?? []).map { keys[$0]! } }
 
-    private mutating func update(_ key: RegisteredKey) { keys[key.id] = key }
+    private mutating func update(_ key: RegisteredKey) {
+        if keys.updateValue(key, forKey: key.id) == nil { slotIndex[Self.slotKey(key), default: []].append(key.id) }
+    }
 
     private mutating func withReport(_ key: RegisteredKey, _ body: (inout SlotReport) -> Void) {
         let slot = Self.slotKey(key)

@@ -12,7 +12,8 @@ extension DKIMCtl {
                 Runs the same tick as 'dkimctl rotate' every --interval, re-reading the configuration \
                 each time (a broken configuration is logged and the previous one kept). Logs go to \
                 standard error through swift-log (journald picks them up under systemd). On SIGTERM \
-                or SIGINT it finishes the step in progress, skips the remaining domains, and exits 0.
+                or SIGINT it finishes the domain in progress (whose steps run in their safe order), \
+                skips the remaining domains, and exits 0.
 
                 Examples:
                   dkimctl scheduler
