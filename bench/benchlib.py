@@ -9,6 +9,14 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DKIMCTL = os.path.join(ROOT, ".build", "release", "dkimctl")
 
 
+def free_port():
+    """A UDP port free on 127.0.0.1 (for a test BIND)."""
+    import socket
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+        udp.bind(("127.0.0.1", 0))
+        return udp.getsockname()[1]
+
+
 def build_release():
     subprocess.run(["swift", "build", "-c", "release", "--product", "dkimctl"], cwd=ROOT, check=True,
                    stdout=subprocess.DEVNULL)

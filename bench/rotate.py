@@ -17,21 +17,15 @@ Needs: python3, BIND (named), util-linux (taskset), a Swift toolchain.
 import argparse
 import datetime
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import time
 
-from benchlib import DKIMCTL, build_release, fresh_state, run_measured
+from benchlib import DKIMCTL, build_release, free_port, fresh_state, run_measured
 
 START = "2026-11-23T03:00:00Z"
 
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-        udp.bind(("127.0.0.1", 0))
-        return udp.getsockname()[1]
 
 
 def at(hours):

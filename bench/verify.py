@@ -13,19 +13,13 @@ Needs: python3, BIND (named) and dig (bind9, bind9-dnsutils), a Swift toolchain.
 import argparse
 import json
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
 import time
 
-from benchlib import DKIMCTL, build_release, fresh_state, run_measured
+from benchlib import DKIMCTL, build_release, free_port, fresh_state, run_measured
 
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-        udp.bind(("127.0.0.1", 0))
-        return udp.getsockname()[1]
 
 
 def main():

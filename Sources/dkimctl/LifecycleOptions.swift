@@ -40,6 +40,17 @@ struct LifecycleOptions: ParsableArguments {
             keyGenerationThreads: jobs ?? ProcessInfo.processInfo.activeProcessorCount)
     }
 
+    /// What `retire` and `revoke` start from: the optional configuration, the engine
+    /// that finishes their step, the lock (held until the value is dropped) and the key.
+    func manualStep(_ context: CommandContext, key reference: KeyReference) throws
+        -> (configuration: LifecycleConfiguration, engine: RotationEngine, lock: RotationLock, key: RegisteredKey)
+    {
+        let configuration = try configuration(context, required: false)
+        let engine = try engine(context, configuration)
+        let lock = try lock(context)
+        return (configuration, engine, lock, try reference.find(in: context.registry))
+    }
+
     func lock(_ context: CommandContext) throws -> RotationLock {
         guard lockWait >= 0, lockWait <= 3600 else {
             throw DKIMError(.invalidInput, "lock wait \(lockWait) is out of range (allowed: 0–3600 seconds)")

@@ -18,6 +18,11 @@ public struct LifecycleConfiguration: Sendable {
     public func domain(_ name: DomainName) -> DomainConfiguration? {
         domains.first { $0.domain == name }
     }
+
+    /// The policy of the slot `key` belongs to, if that slot is configured.
+    public func policy(for key: RegisteredKey) -> SlotPolicy? {
+        domain(key.domain)?.slots.first { $0.provider == key.provider && $0.usage == key.usage }
+    }
 }
 
 /// One domain: its publisher, its deploy hook and its slots.

@@ -90,7 +90,6 @@ struct RawPolicy: Decodable {
             reveal, propagation, attentionAfter
     }
     static let slotOnlyKeys: Set<String> = ["provider", "usage"]
-
 }
 
 struct RawDomain: Decodable {

@@ -74,7 +74,7 @@ public struct RotationEngine: Sendable {
             throw DKIMError(.conflict, "key \(key.selector) is already \(key.state.rawValue)")
         }
         let domain = configuration.domain(key.domain) ?? DomainConfiguration(domain: key.domain)
-        let policy = try domain.slots.first { $0.provider == key.provider && $0.usage == key.usage } ?? fallbackPolicy(for: key)
+        let policy = try configuration.policy(for: key) ?? fallbackPolicy(for: key)
         var run = DomainRun(engine: self, domain: domain, keys: try slotKeys(of: key), now: now, dryRun: false)
         try run.emergency(key, policy: policy, reason: reason)
         return run.report(forSlot: key)

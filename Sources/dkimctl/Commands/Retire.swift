@@ -25,16 +25,14 @@ extension DKIMCtl {
         var reason: String?
 
         func run(_ context: CommandContext) throws {
-            let configuration = try lifecycle.configuration(context, required: false)
-            let engine = try lifecycle.engine(context, configuration)
-            let lock = try lifecycle.lock(context)
-            defer { withExtendedLifetime(lock) {} }
-            let key = try key.find(in: context.registry)
+            let step = try lifecycle.manualStep(context, key: key)
+            defer { withExtendedLifetime(step.lock) {} }
+            let (configuration, engine, key) = (step.configuration, step.engine, step.key)
             let retired = try context.registry.retire(keyID: key.id, reason: reason, actor: context.actor, at: context.now)
             Output.standard.write("\(retired.selector) is retired; its record stays published for the grace period, then 'dkimctl rotate' revokes it\n")
             let slot = try engine.settle(retired, at: context.now)
             Output.standard.write(slot.printed(format: .text))
-            if configuration.domain(key.domain)?.slots.contains(where: { $0.provider == key.provider && $0.usage == key.usage }) == true {
+            if configuration.policy(for: key) != nil {
                 Output.warning("slot \(key.provider)/\(key.usage) of \(key.domain) is still configured: the next 'dkimctl rotate' creates a new key for it")
             }
             if !slot.errors.isEmpty { throw ExitCode.failure }

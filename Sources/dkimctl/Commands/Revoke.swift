@@ -34,13 +34,10 @@ extension DKIMCtl {
         var immediately = false
 
         func run(_ context: CommandContext) throws {
-            let configuration = try lifecycle.configuration(context, required: false)
-            let engine = try lifecycle.engine(context, configuration)
-            let lock = try lifecycle.lock(context)
-            defer { withExtendedLifetime(lock) {} }
-            let key = try key.find(in: context.registry)
-            let policy = try configuration.domain(key.domain)?.slots.first { $0.provider == key.provider && $0.usage == key.usage }
-                ?? engine.fallbackPolicy(for: key)
+            let step = try lifecycle.manualStep(context, key: key)
+            defer { withExtendedLifetime(step.lock) {} }
+            let (configuration, engine, key) = (step.configuration, step.engine, step.key)
+            let policy = try configuration.policy(for: key) ?? engine.fallbackPolicy(for: key)
             var allowed: Set<KeyState> = [.pending, .published]
             if immediately {
                 allowed.formUnion([.active, .retired])

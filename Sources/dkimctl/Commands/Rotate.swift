@@ -96,7 +96,7 @@ extension DKIMCtl {
 
         /// What an emergency rotation leaves exposed, said plainly.
         static func exposure(of key: RegisteredKey, slot: SlotReport, configuration: LifecycleConfiguration, at time: Date) -> String {
-            let policy = configuration.domain(key.domain)?.slots.first { $0.provider == key.provider && $0.usage == key.usage }
+            let policy = configuration.policy(for: key)
             let ttl = policy?.ttl ?? PublishedRecord.defaultTTL
             let window = max(ttl, policy?.propagation.seconds ?? 0)
             return "\(key.selector) is revoked. Until the MTA stops using it (deploy hook), mail is still signed with the compromised key and fails DKIM wherever the revocation has reached; resolvers may serve its old record for up to its TTL (\(key.ttl) s). The slot has no active key: mail for \(key.provider)/\(key.usage) goes unsigned until the successor is proved in DNS and its propagation window (at least \(TimeSpan(seconds: window).humanReadable), at the earliest \(Timestamp.iso8601(time.addingTimeInterval(TimeInterval(window))))) has passed; run 'dkimctl rotate' again then."
