@@ -147,4 +147,43 @@ private let hour: TimeInterval = 3600
         // Unknown keys are only warnings to systemd-analyze: any output is a failure here.
         #expect(verified.standardOutput.isEmpty && verified.standardError.isEmpty, "\(verified.standardOutput)\(verified.standardError)")
     }
+
+    /// A failing publisher is an error (exit 1) retried on the next run; a key that DNS never
+    /// shows needs attention (exit 3) once `attentionAfter` has passed.
+    @Test func failedPushIsRetriedAndInvisibleKeyNeedsAttention() throws {
+        let world = try RotationWorld(domains: ["example.org"])
+        let hook = world.scratch.file("flaky-hook.sh")
+        // Fails until the flag file exists; then succeeds without publishing anything.
+        try "#!/bin/sh\n[ -f \(world.scratch.file("flag")) ] || { echo 'DNS API unreachable' >&2; exit 7; }\necho accepted\n"
+            .write(toFile: hook, atomically: true, encoding: .utf8)
+        chmod(hook, 0o755)
+        try """
+            defaults: { owner: team@example.org, algorithm: ed25519, attentionAfter: 2d }
+            dns: { nameservers: ["\(world.nameserver)"], timeout: 1, retries: 0 }
+            domains:
+              example.org:
+                publisher: { type: command, command: "\(hook)" }
+                slots: [ { provider: brevo, usage: noreply } ]
+            """.write(toFile: world.configPath, atomically: true, encoding: .utf8)
+        let failed = try world.rotate(at: 0)
+        #expect(failed.status == 1)
+        #expect(failed.standardOutput.contains("error: publish of brevo-noreply-20261123 via command \(hook) failed (retried on the next run): publisher command '\(hook)' failed for publish brevo-noreply-20261123._domainkey.example.org: exit 7: DNS API unreachable"), "\(failed.standardOutput)")
+        #expect(try world.keys("example.org").map(\.publication) == [nil])
+
+        FileManager.default.createFile(atPath: world.scratch.file("flag"), contents: nil)
+        let retried = try world.rotate(at: hour)
+        #expect(retried.status == 0, "\(retried.standardOutput)")
+        #expect(retried.standardOutput.contains("published the record of brevo-noreply-20261123 via command \(hook): exit 0: accepted"))
+        #expect(try world.keys("example.org").first?.publication?.action == .publish)
+
+        let late = try world.rotate(at: 3 * day)
+        #expect(late.status == 3, "\(late.standardOutput)")
+        #expect(late.standardOutput.contains("attention: brevo-noreply-20261123 is still not visible in DNS 2d 23h after it was pushed (127.0.0.1:\(world.named.port): NXDOMAIN"), "\(late.standardOutput)")
+        let json = try world.rotate(at: 3 * day, ["--format", "json"])
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(json.standardOutput.utf8)) as? [String: Any])
+        #expect(report["exit_status"] as? Int == 3)
+        let slot = try #require((report["slots"] as? [[String: Any]])?.first)
+        #expect(slot["provider"] as? String == "brevo" && slot["usage"] as? String == "noreply")
+        #expect((slot["attention"] as? [String])?.count == 1)
+    }
 }
