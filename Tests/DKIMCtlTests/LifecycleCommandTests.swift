@@ -186,4 +186,19 @@ private let hour: TimeInterval = 3600
         #expect(slot["provider"] as? String == "brevo" && slot["usage"] as? String == "noreply")
         #expect((slot["attention"] as? [String])?.count == 1)
     }
+
+    /// A TSIG secret the server does not know: the UPDATE is refused, said plainly, nothing recorded as pushed.
+    @Test func wrongTSIGSecretIsReported() throws {
+        let world = try RotationWorld(domains: ["example.org"])
+        try world.writeConfiguration(.rfc2136, deploy: false)
+        let wrong = Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+        try "key \"\(RotationWorld.tsigName)\" { algorithm hmac-sha256; secret \"\(wrong)\"; };\n"
+            .write(toFile: world.keyFile, atomically: true, encoding: .utf8)
+        chmod(world.keyFile, 0o600)
+        let run = try world.rotate(at: 0)
+        #expect(run.status == 1)
+        #expect(run.standardOutput.contains("refused TSIG key \(RotationWorld.tsigName) (hmac-sha256): wrong secret, algorithm or key name"), "\(run.standardOutput)")
+        #expect(try world.keys("example.org").map(\.publication) == [nil])
+        #expect(world.served("mailgun-notifications-20261123", in: "example.org") == nil)
+    }
 }
