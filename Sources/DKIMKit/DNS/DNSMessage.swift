@@ -123,6 +123,44 @@ public protocol DNSTransport: Sendable {
     func query(_ name: String, _ type: DNSRecordType, server: DNSServer, recursionDesired: Bool) -> DNSOutcome
 }
 
+/// Why a DNS question got no usable answer.
+public struct DNSFailure: Error, Sendable {
+    public let reason: String
+}
+
+extension DNSTransport {
+    /// The apex of the zone holding `name` (absolute), asking an authoritative
+    /// server directly: SOA at the name, else the SOA in the authority section,
+    /// else the parent. Behind a CNAME the authority section speaks of the
+    /// target's zone, so the parent is asked instead.
+    /// - Returns: the zone, or why it could not be found.
+    public func zone(of name: String, askingAuthoritative server: DNSServer) -> Result<String, DNSFailure> {
+        var candidate = name
+        while true {
+            let response: DNSResponse
+            switch query(candidate, .soa, server: server, recursionDesired: false) {
+            case .failure(let reason):
+                return .failure(DNSFailure(reason: "no answer from \(server): \(reason)"))
+            case .response(let reply):
+                response = reply
+            }
+            guard response.rcode == "NOERROR" || response.rcode == "NXDOMAIN" else {
+                return .failure(DNSFailure(reason: "\(response.rcode) from \(server) for SOA \(candidate)"))
+            }
+            if response.answers(at: candidate).contains(where: \.isSOA) {
+                return .success(candidate)
+            }
+            if !response.answers(at: candidate).contains(where: \.isCNAME), let soa = response.authority.first(where: \.isSOA) {
+                return .success(soa.owner)
+            }
+            guard let dot = candidate.dropLast().firstIndex(of: ".") else {
+                return .failure(DNSFailure(reason: "\(server) names no zone above \(name)"))
+            }
+            candidate = String(candidate[candidate.index(after: dot)...])
+        }
+    }
+}
+
 /// Query settings: per-query timeout and retries. A truncated UDP answer is
 /// always asked again over TCP (RFC 7766).
 public struct DNSQueryOptions: Sendable, Hashable {

@@ -47,29 +47,8 @@ public struct LDNSTransport: DNSTransport {
     }
 
     private func makeResolver(server: DNSServer, recursionDesired: Bool) -> Result<UnsafeMutablePointer<ldns_resolver>, Failure> {
-        guard let resolver = ldns_resolver_new() else { return .failure(Failure(reason: "cannot allocate an ldns resolver")) }
-        let addressType = IPAddress.isIPv6(server.address) ? LDNS_RDF_TYPE_AAAA : LDNS_RDF_TYPE_A
-        guard let address = ldns_rdf_new_frm_str(addressType, server.address) else {
-            ldns_resolver_deep_free(resolver)
-            return .failure(Failure(reason: "'\(server.address)' is not an IP address"))
-        }
-        defer { ldns_rdf_deep_free(address) }
-        guard ldns_resolver_push_nameserver(resolver, address) == LDNS_STATUS_OK else {
-            ldns_resolver_deep_free(resolver)
-            return .failure(Failure(reason: "cannot use \(server.address) as a nameserver"))
-        }
-        ldns_resolver_set_port(resolver, server.port)
-        ldns_resolver_set_recursive(resolver, recursionDesired)
-        ldns_resolver_set_edns_udp_size(resolver, 1232)
-        ldns_resolver_set_fallback(resolver, true)
-        ldns_resolver_set_defnames(resolver, false)
-        ldns_resolver_set_dnsrch(resolver, false)
-        ldns_resolver_set_random(resolver, false)
-        let seconds = max(options.timeout, 0.05)
-        ldns_resolver_set_timeout(resolver, timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - seconds.rounded(.down)) * 1_000_000)))
-        ldns_resolver_set_retry(resolver, UInt8(clamping: max(1, options.retries + 1)))
-        ldns_resolver_set_retrans(resolver, 1)
-        return .success(resolver)
+        newResolver(server: server, timeout: options.timeout, attempts: max(1, options.retries + 1), recursionDesired: recursionDesired)
+            .mapError { Failure(reason: $0.reason) }
     }
 
     private func send(
@@ -125,13 +104,8 @@ public struct LDNSTransport: DNSTransport {
     }
 
     private static func response(from packet: UnsafeMutablePointer<ldns_pkt>) -> DNSResponse {
-        var rcode = "RCODE\(ldns_pkt_get_rcode(packet).rawValue)"
-        if let text = ldns_pkt_rcode2str(ldns_pkt_get_rcode(packet)) {
-            rcode = String(cString: text)
-            free(text)
-        }
-        return DNSResponse(
-            rcode: rcode, authoritative: ldns_pkt_aa(packet),
+        DNSResponse(
+            rcode: rcodeName(packet), authoritative: ldns_pkt_aa(packet),
             answer: records(ldns_pkt_answer(packet)), authority: records(ldns_pkt_authority(packet)))
     }
 
@@ -184,6 +158,43 @@ public struct LDNSTransport: DNSTransport {
     }
 }
 
+/// The packet's response code by name (`NOERROR`, `REFUSED`…).
+private func rcodeName(_ packet: UnsafeMutablePointer<ldns_pkt>) -> String {
+    guard let text = ldns_pkt_rcode2str(ldns_pkt_get_rcode(packet)) else { return "RCODE\(ldns_pkt_get_rcode(packet).rawValue)" }
+    defer { free(text) }
+    return String(cString: text)
+}
+
+/// An ldns resolver that asks only `server`: no search list, EDNS0 with a
+/// 1,232-octet buffer, TCP after truncation, the given timeout and attempts.
+private func newResolver(
+    server: DNSServer, timeout: Double, attempts: Int, recursionDesired: Bool
+) -> Result<UnsafeMutablePointer<ldns_resolver>, DNSFailure> {
+    guard let resolver = ldns_resolver_new() else { return .failure(DNSFailure(reason: "cannot allocate an ldns resolver")) }
+    let addressType = IPAddress.isIPv6(server.address) ? LDNS_RDF_TYPE_AAAA : LDNS_RDF_TYPE_A
+    guard let address = ldns_rdf_new_frm_str(addressType, server.address) else {
+        ldns_resolver_deep_free(resolver)
+        return .failure(DNSFailure(reason: "'\(server.address)' is not an IP address"))
+    }
+    defer { ldns_rdf_deep_free(address) }
+    guard ldns_resolver_push_nameserver(resolver, address) == LDNS_STATUS_OK else {
+        ldns_resolver_deep_free(resolver)
+        return .failure(DNSFailure(reason: "cannot use \(server.address) as a nameserver"))
+    }
+    ldns_resolver_set_port(resolver, server.port)
+    ldns_resolver_set_recursive(resolver, recursionDesired)
+    ldns_resolver_set_edns_udp_size(resolver, 1232)
+    ldns_resolver_set_fallback(resolver, true)
+    ldns_resolver_set_defnames(resolver, false)
+    ldns_resolver_set_dnsrch(resolver, false)
+    ldns_resolver_set_random(resolver, false)
+    let seconds = max(timeout, 0.05)
+    ldns_resolver_set_timeout(resolver, timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - seconds.rounded(.down)) * 1_000_000)))
+    ldns_resolver_set_retry(resolver, UInt8(clamping: attempts))
+    ldns_resolver_set_retrans(resolver, 1)
+    return .success(resolver)
+}
+
 // MARK: - RFC 2136 UPDATE with TSIG
 
 /// Sends DNS UPDATE messages (RFC 2136) signed with TSIG (RFC 8945) through ldns.
@@ -205,20 +216,12 @@ public struct LDNSUpdater: Sendable {
     public func replaceTXT(zone: String, name: String, ttl: Int, strings: [String]?) -> Result<String, DKIMError> {
         let absoluteName = name.hasSuffix(".") ? name : name + "."
         let absoluteZone = zone.hasSuffix(".") ? zone : zone + "."
-        guard let resolver = ldns_resolver_new() else { return .failure(DKIMError(.io, "cannot allocate an ldns resolver")) }
-        defer { ldns_resolver_deep_free(resolver) }
-        let addressType = IPAddress.isIPv6(server.address) ? LDNS_RDF_TYPE_AAAA : LDNS_RDF_TYPE_A
-        guard let address = ldns_rdf_new_frm_str(addressType, server.address) else {
-            return .failure(DKIMError(.invalidInput, "'\(server.address)' is not an IP address"))
+        let resolver: UnsafeMutablePointer<ldns_resolver>
+        switch newResolver(server: server, timeout: timeout, attempts: 1, recursionDesired: false) {
+        case .failure(let failure): return .failure(DKIMError(.io, failure.reason))
+        case .success(let made): resolver = made
         }
-        defer { ldns_rdf_deep_free(address) }
-        ldns_resolver_push_nameserver(resolver, address)
-        ldns_resolver_set_port(resolver, server.port)
-        ldns_resolver_set_recursive(resolver, false)
-        ldns_resolver_set_fallback(resolver, true)
-        ldns_resolver_set_retry(resolver, 1)
-        let seconds = max(timeout, 0.05)
-        ldns_resolver_set_timeout(resolver, timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - seconds.rounded(.down)) * 1_000_000)))
+        defer { ldns_resolver_deep_free(resolver) }
         let keyName = key.name.hasSuffix(".") ? key.name : key.name + "."
         let algorithm = key.algorithm == "hmac-md5" ? "hmac-md5.sig-alg.reg.int." : key.algorithm + "."
         ldns_resolver_set_tsig_keyname(resolver, keyName)
@@ -266,8 +269,7 @@ public struct LDNSUpdater: Sendable {
             }
             return .failure(DKIMError(.io, "no answer from \(server) to the UPDATE: \(Self.describe(status))"))
         }
-        let rcode = ldns_pkt_rcode2str(ldns_pkt_get_rcode(answer)).map { String(cString: $0) } ?? "RCODE\(ldns_pkt_get_rcode(answer).rawValue)"
-        return .success(rcode)
+        return .success(rcodeName(answer))
     }
 
     private static func quoted(_ string: String) -> String {

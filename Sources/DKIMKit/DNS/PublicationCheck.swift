@@ -138,10 +138,6 @@ public struct PublicationChecker: Sendable {
         }
     }
 
-    struct DNSFailure: Error {
-        let reason: String
-    }
-
     public func check(_ name: KeyRecordName, expecting key: ExpectedKey) -> PublicationCheck {
         var results: [ServerCheck] = []
         var problems: [String] = []
@@ -158,7 +154,7 @@ public struct PublicationChecker: Sendable {
             let servers: [DNSServer]
             if !nameservers.isEmpty, hop == 0 || firstZone.map({ current.hasSuffix("." + $0) || current == $0 }) == true {
                 let found: String
-                switch zoneByAsking(nameservers[0], about: current) {
+                switch transport.zone(of: current, askingAuthoritative: nameservers[0]) {
                 case .success(let apex):
                     found = apex
                 case .failure(let failure):
@@ -213,34 +209,6 @@ public struct PublicationChecker: Sendable {
             guard let serial = results[index].serial, serial < newest, results[index].status != .temperror else { continue }
             results[index].status = .fail
             results[index].detail = "zone serial \(serial) lags behind \(newest) on another server; " + results[index].detail
-        }
-    }
-
-    /// The apex of the zone holding `name`, asking an authoritative server directly.
-    private func zoneByAsking(_ server: DNSServer, about name: String) -> Result<String, DNSFailure> {
-        var candidate = name
-        while true {
-            let response: DNSResponse
-            switch transport.query(candidate, .soa, server: server, recursionDesired: false) {
-            case .failure(let reason):
-                return .failure(DNSFailure(reason: "no answer from \(server): \(reason)"))
-            case .response(let reply):
-                response = reply
-            }
-            guard response.rcode == "NOERROR" || response.rcode == "NXDOMAIN" else {
-                return .failure(DNSFailure(reason: "\(response.rcode) from \(server) for SOA \(candidate)"))
-            }
-            if response.answers(at: candidate).contains(where: \.isSOA) {
-                return .success(candidate)
-            }
-            // Behind a CNAME the authority section speaks of the target's zone: look at the parent instead.
-            if !response.answers(at: candidate).contains(where: \.isCNAME), let soa = response.authority.first(where: \.isSOA) {
-                return .success(soa.owner)
-            }
-            guard let dot = candidate.dropLast().firstIndex(of: ".") else {
-                return .failure(DNSFailure(reason: "\(server) names no zone above \(name)"))
-            }
-            candidate = String(candidate[candidate.index(after: dot)...])
         }
     }
 

@@ -166,25 +166,10 @@ public struct RFC2136Publisher: RecordPublisher {
         }
     }
 
-    /// The zone holding `name`, asked of the primary server itself (SOA walk).
+    /// The zone holding `name`, asked of the primary server itself.
     private func findZone(of name: String) -> Result<String, DKIMError> {
-        let transport = LDNSTransport(options: DNSQueryOptions(timeout: settings.timeout, retries: 1))
-        var candidate = name
-        while true {
-            switch transport.query(candidate, .soa, server: settings.server, recursionDesired: false) {
-            case .failure(let reason):
-                return .failure(DKIMError(.io, "cannot find the zone of \(name) on \(settings.server): \(reason)"))
-            case .response(let response):
-                if response.answers(at: candidate).contains(where: \.isSOA) { return .success(candidate) }
-                if let soa = response.authority.first(where: \.isSOA) { return .success(soa.owner) }
-                if response.rcode != "NOERROR", response.rcode != "NXDOMAIN" {
-                    return .failure(DKIMError(.io, "\(settings.server) answered \(response.rcode) for SOA \(candidate); set the publisher's zone"))
-                }
-            }
-            guard let dot = candidate.dropLast().firstIndex(of: ".") else {
-                return .failure(DKIMError(.io, "\(settings.server) serves no zone above \(name); set the publisher's zone"))
-            }
-            candidate = String(candidate[candidate.index(after: dot)...])
-        }
+        LDNSTransport(options: DNSQueryOptions(timeout: settings.timeout, retries: 1))
+            .zone(of: name, askingAuthoritative: settings.server)
+            .mapError { DKIMError(.io, "cannot find the zone of \(name) on \(settings.server): \($0.reason); set the publisher's zone") }
     }
 }
