@@ -120,6 +120,49 @@ public struct SlotPolicy: Sendable {
     /// A key still not visible in DNS this long after its record was pushed needs attention.
     public var attentionAfter: TimeSpan
 
+    /// A slot with the documented defaults (`dkimctl config init` shows them):
+    /// rotation 182d, lead 14d, grace 7d, TTL 1800 then 86400, empty-p revocation,
+    /// no reveal, no minimum propagation, attention after 2d.
+    public init(domain: DomainName, provider: Provider, usage: Usage, owner: Owner, specification: KeySpecification) {
+        self.domain = domain
+        self.provider = provider
+        self.usage = usage
+        self.owner = owner
+        self.specification = specification
+        selectorPattern = .default
+        rotation = TimeSpan(seconds: 182 * 86400)
+        lead = TimeSpan(seconds: 14 * 86400)
+        grace = TimeSpan(seconds: 7 * 86400)
+        ttl = PublishedRecord.defaultTTL
+        stableTTL = 86400
+        revocation = .emptyP
+        reveal = false
+        propagation = TimeSpan(seconds: 0)
+        attentionAfter = TimeSpan(seconds: 2 * 86400)
+    }
+
+    public init(
+        domain: DomainName, provider: Provider, usage: Usage, owner: Owner, specification: KeySpecification,
+        selectorPattern: SelectorPattern, rotation: TimeSpan, lead: TimeSpan, grace: TimeSpan, ttl: Int, stableTTL: Int,
+        revocation: RevocationStyle, reveal: Bool, propagation: TimeSpan, attentionAfter: TimeSpan
+    ) {
+        self.domain = domain
+        self.provider = provider
+        self.usage = usage
+        self.owner = owner
+        self.specification = specification
+        self.selectorPattern = selectorPattern
+        self.rotation = rotation
+        self.lead = lead
+        self.grace = grace
+        self.ttl = ttl
+        self.stableTTL = stableTTL
+        self.revocation = revocation
+        self.reveal = reveal
+        self.propagation = propagation
+        self.attentionAfter = attentionAfter
+    }
+
     public var activationPolicy: ActivationPolicy {
         ActivationPolicy(rotationPeriod: rotation, minimumPropagation: propagation)
     }

@@ -84,25 +84,27 @@ struct ConfigurationBuilder {
         if let (text, where_) = pick(\.algorithm, .algorithm) { algorithm = try at(where_) { try KeyAlgorithm(parsing: text) } }
         let bitsChoice = pick(\.bits, .bits)
         let specification = try at(bitsChoice?.1 ?? path) { try KeySpecification(algorithm: algorithm, bits: bitsChoice?.0) }
-        var pattern = SelectorPattern.default
+        // What is not configured keeps the documented default.
+        let standard = SlotPolicy(domain: domain, provider: provider, usage: usage, owner: owner, specification: specification)
+        var pattern = standard.selectorPattern
         if let (text, where_) = pick(\.selectorPattern, .selectorPattern) { pattern = try at(where_) { try SelectorPattern(text) } }
-        let rotation = try span(\.rotation, .rotation, TimeSpan(seconds: 182 * 86400))
-        let lead = try span(\.lead, .lead, TimeSpan(seconds: 14 * 86400))
-        let grace = try span(\.grace, .grace, TimeSpan(seconds: 7 * 86400))
-        let propagation = try span(\.propagation, .propagation, TimeSpan(seconds: 0))
-        let attention = try span(\.attentionAfter, .attentionAfter, TimeSpan(seconds: 2 * 86400))
+        let rotation = try span(\.rotation, .rotation, standard.rotation)
+        let lead = try span(\.lead, .lead, standard.lead)
+        let grace = try span(\.grace, .grace, standard.grace)
+        let propagation = try span(\.propagation, .propagation, standard.propagation)
+        let attention = try span(\.attentionAfter, .attentionAfter, standard.attentionAfter)
         if rotation.seconds < 86400 {
             throw document.error(pick(\.rotation, .rotation)?.1 ?? path, "rotation \(rotation) is too short (allowed: 1d or more; 182d recommended)")
         }
         if lead.seconds >= rotation.seconds {
             throw document.error(pick(\.lead, .lead)?.1 ?? path, "lead \(lead) must be shorter than the rotation period \(rotation)")
         }
-        var ttl = PublishedRecord.defaultTTL
+        var ttl = standard.ttl
         if let (value, where_) = pick(\.ttl, .ttl) {
             try at(where_) { try PublishedRecord.validateTTL(value) }
             ttl = value
         }
-        var stableTTL = 86400
+        var stableTTL = standard.stableTTL
         if let (value, where_) = pick(\.stableTTL, .stableTTL) {
             try at(where_) { try PublishedRecord.validateTTL(value) }
             guard value >= ttl else { throw document.error(where_, "stableTTL \(value) is below ttl \(ttl) (allowed: ttl or more)") }
@@ -110,7 +112,7 @@ struct ConfigurationBuilder {
         } else {
             stableTTL = max(stableTTL, ttl)
         }
-        var revocation = RevocationStyle.emptyP
+        var revocation = standard.revocation
         if let (text, where_) = pick(\.revocation, .revocation) {
             guard let style = RevocationStyle(rawValue: text) else {
                 throw document.error(where_, "revocation '\(text)' is not known (allowed: \(RevocationStyle.allCases.map(\.rawValue).joined(separator: ", ")))")
@@ -120,7 +122,7 @@ struct ConfigurationBuilder {
         return SlotPolicy(
             domain: domain, provider: provider, usage: usage, owner: owner, specification: specification, selectorPattern: pattern,
             rotation: rotation, lead: lead, grace: grace, ttl: ttl, stableTTL: stableTTL, revocation: revocation,
-            reveal: pick(\.reveal, .reveal)?.0 ?? false, propagation: propagation, attentionAfter: attention)
+            reveal: pick(\.reveal, .reveal)?.0 ?? standard.reveal, propagation: propagation, attentionAfter: attention)
     }
 
     private func publisher(_ raw: RawPublisher?, at path: [ConfigurationPath]) throws -> PublisherConfiguration {

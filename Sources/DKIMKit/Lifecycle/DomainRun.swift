@@ -101,14 +101,12 @@ struct DomainRun {
         if successor == nil {
             try create([(policy, "successor of compromised \(compromised.selector)")])
         }
-        do {
-            let revoked = try registry.revoke(
-                keyID: compromised.id, reason: "compromised: \(reason)", style: policy.revocation,
-                allowedStates: [.active, .retired, .published, .pending], actor: actor, at: now)
-            update(revoked)
-            act(revoked, "revoked \(revoked.selector) at once (\(reason)); no grace period")
-            FaultInjection.point("key-revoked")
-        }
+        let revoked = try registry.revoke(
+            keyID: compromised.id, reason: "compromised: \(reason)", style: policy.revocation,
+            allowedStates: [.active, .retired, .published, .pending], actor: actor, at: now)
+        update(revoked)
+        act(revoked, "revoked \(revoked.selector) at once (\(reason)); no grace period")
+        FaultInjection.point("key-revoked")
         try pushRecords()
         try provePendingKeys()
         runDeployHooks()
@@ -228,9 +226,9 @@ struct DomainRun {
 
     /// Sends every change DNS is missing to the domain's publisher and records each success.
     private mutating func pushRecords() throws {
-        let changes = sortedKeys.filter(needsPush).map { RecordChange.of($0, action: desiredAction($0)) }
-        if changes.isEmpty { return }
         let changed = sortedKeys.filter(needsPush)
+        if changed.isEmpty { return }
+        let changes = changed.map { RecordChange.of($0, action: desiredAction($0)) }
         if dryRun {
             for (key, change) in zip(changed, changes) {
                 act(key, "\(change.action.rawValue) the record of \(key.selector) through \(publisher.name)")

@@ -61,8 +61,7 @@ public struct RotationEngine: Sendable {
     /// Finishes what a manual state change started for one key (push, deploy,
     /// dispose of the private key), with the domain's publisher and hook.
     public func settle(_ key: RegisteredKey, at now: Date) throws -> SlotReport {
-        let domain = configuration.domain(key.domain) ?? DomainConfiguration(domain: key.domain)
-        var run = DomainRun(engine: self, domain: domain, keys: try slotKeys(of: key), now: now, dryRun: false)
+        var run = try slotRun(of: key, at: now)
         try run.settle()
         return run.report(forSlot: key)
     }
@@ -73,9 +72,8 @@ public struct RotationEngine: Sendable {
         guard [.active, .retired, .published, .pending].contains(key.state) else {
             throw DKIMError(.conflict, "key \(key.selector) is already \(key.state.rawValue)")
         }
-        let domain = configuration.domain(key.domain) ?? DomainConfiguration(domain: key.domain)
         let policy = try configuration.policy(for: key) ?? fallbackPolicy(for: key)
-        var run = DomainRun(engine: self, domain: domain, keys: try slotKeys(of: key), now: now, dryRun: false)
+        var run = try slotRun(of: key, at: now)
         try run.emergency(key, policy: policy, reason: reason)
         return run.report(forSlot: key)
     }
@@ -84,10 +82,13 @@ public struct RotationEngine: Sendable {
     public func fallbackPolicy(for key: RegisteredKey) throws -> SlotPolicy {
         SlotPolicy(
             domain: key.domain, provider: key.provider, usage: key.usage, owner: key.owner,
-            specification: try KeySpecification(algorithm: key.algorithm, bits: key.bits), selectorPattern: .default,
-            rotation: TimeSpan(seconds: 182 * 86400), lead: TimeSpan(seconds: 14 * 86400), grace: TimeSpan(seconds: 7 * 86400),
-            ttl: PublishedRecord.defaultTTL, stableTTL: 86400, revocation: .emptyP, reveal: false,
-            propagation: TimeSpan(seconds: 0), attentionAfter: TimeSpan(seconds: 2 * 86400))
+            specification: try KeySpecification(algorithm: key.algorithm, bits: key.bits))
+    }
+
+    /// A run over `key`'s slot only, with its domain's publisher and hook (manual publishing if unconfigured).
+    private func slotRun(of key: RegisteredKey, at now: Date) throws -> DomainRun {
+        let domain = configuration.domain(key.domain) ?? DomainConfiguration(domain: key.domain)
+        return DomainRun(engine: self, domain: domain, keys: try slotKeys(of: key), now: now, dryRun: false)
     }
 
     private func slotKeys(of key: RegisteredKey) throws -> [RegisteredKey] {

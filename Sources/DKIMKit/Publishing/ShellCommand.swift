@@ -45,7 +45,6 @@ public struct ShellCommand: Sendable {
         } catch {
             throw DKIMError(.io, "cannot run '\(command)': \(error.localizedDescription)")
         }
-        let finished = DispatchSemaphore(value: 0)
         let killer = DispatchWorkItem {
             if process.isRunning { process.terminate() }
         }
@@ -53,7 +52,6 @@ public struct ShellCommand: Sendable {
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         killer.cancel()
-        finished.signal()
         let timedOut = process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGTERM
         let text = String(decoding: data.suffix(4096), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         return Outcome(status: process.terminationStatus, output: text, timedOut: timedOut)

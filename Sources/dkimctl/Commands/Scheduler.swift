@@ -42,12 +42,12 @@ extension DKIMCtl {
             let stop = StopSignal()
             logger.info("scheduler started", metadata: ["interval": "\(period)", "state_dir": "\(context.state.path)", "pid": "\(getpid())"])
             while !stop.requested {
-                if let reloaded = try? lifecycle.configuration(context, required: true) {
-                    configuration = reloaded
-                } else {
-                    do { _ = try lifecycle.configuration(context, required: true) } catch {
-                        logger.error("configuration not reloaded, keeping the previous one", metadata: ["error": "\(error)"])
-                    }
+                do {
+                    configuration = try lifecycle.configuration(context, required: true)
+                } catch {
+                    logger.error(
+                        "configuration not reloaded, keeping the previous one",
+                        metadata: ["error": "\((error as? DKIMError)?.message ?? "\(error)")"])
                 }
                 do {
                     let engine = try lifecycle.engine(context, configuration)
