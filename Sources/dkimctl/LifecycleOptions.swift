@@ -5,10 +5,7 @@ import Foundation
 /// What the lifecycle commands (`rotate`, `scheduler`, `retire`, `revoke`) share:
 /// the configuration file, the rotation lock and DNS.
 struct LifecycleOptions: ParsableArguments {
-    @Option(
-        name: .customLong("config"),
-        help: ArgumentHelp("Configuration file (default: <state-dir>/dkimctl.yaml).", valueName: "file"))
-    var configurationPath: String?
+    @OptionGroup var configurationFile: ConfigurationOption
 
     @Option(
         name: .customLong("lock-wait"),
@@ -17,20 +14,9 @@ struct LifecycleOptions: ParsableArguments {
 
     @OptionGroup var dns: DNSOptions
 
-    func path(_ context: CommandContext) -> String {
-        configurationPath ?? context.state.configurationPath
-    }
-
     /// The configuration; when it is optional and absent, an empty one (manual publishing, no hooks).
     func configuration(_ context: CommandContext, required: Bool) throws -> LifecycleConfiguration {
-        let path = path(context)
-        if !required, configurationPath == nil, !FileManager.default.fileExists(atPath: path) {
-            return LifecycleConfiguration()
-        }
-        if !FileManager.default.fileExists(atPath: path) {
-            throw DKIMError(.notFound, "no configuration at \(path); write one with 'dkimctl config init' (or pass --config)")
-        }
-        return try ConfigurationFile.load(path: path, defaultOwner: try context.registry.defaultOwner())
+        try configurationFile.load(context, required: required)
     }
 
     func engine(_ context: CommandContext, _ configuration: LifecycleConfiguration, jobs: Int? = nil) throws -> RotationEngine {
@@ -48,7 +34,9 @@ struct LifecycleOptions: ParsableArguments {
         let configuration = try configuration(context, required: false)
         let engine = try engine(context, configuration)
         let lock = try lock(context)
-        return (configuration, engine, lock, try reference.find(in: context.registry))
+        let key = try reference.find(in: context.registry)
+        try key.requireLocal("the provider retires and revokes its own keys; dkimctl only watches them")
+        return (configuration, engine, lock, key)
     }
 
     func lock(_ context: CommandContext) throws -> RotationLock {

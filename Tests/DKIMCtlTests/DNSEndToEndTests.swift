@@ -32,7 +32,7 @@ import Testing
         let dkimctl = DKIMCtlBinary(stateDirectory: scratch.file("state"))
         #expect(try dkimctl.run(["init", "--owner", "team@example.org"], environment: at(0)).status == 0)
         let created = try dkimctl.run(
-            ["new", "--domain", "example.org", "--provider", "mailgun", "--usage", "notifications", "--algorithm", "ed25519", "--format", "json"],
+            ["new", "--domain", "example.org", "--provider", "self-hosted", "--usage", "notifications", "--algorithm", "ed25519", "--format", "json"],
             environment: at(0))
         let first = try json(created.standardOutput)
         let firstSelector = try #require(first["selector"] as? String)
@@ -77,7 +77,7 @@ import Testing
         // A successor for the same slot: proved, promoted after its window, predecessor retired.
         let day = 86400.0
         let successor = try json(try dkimctl.run(
-            ["new", "--domain", "example.org", "--provider", "mailgun", "--usage", "notifications", "--algorithm", "ed25519", "--format", "json"],
+            ["new", "--domain", "example.org", "--provider", "self-hosted", "--usage", "notifications", "--algorithm", "ed25519", "--format", "json"],
             environment: at(day)).standardOutput)
         let secondSelector = try #require(successor["selector"] as? String)
         named.stop()
@@ -94,7 +94,7 @@ import Testing
 
         // --force: no DNS at all, and the event log says so.
         let forcedKey = try json(try dkimctl.run(
-            ["new", "--domain", "example.org", "--provider", "brevo", "--algorithm", "ed25519", "--format", "json"], environment: at(day)).standardOutput)
+            ["new", "--domain", "example.org", "--provider", "custom:crm", "--algorithm", "ed25519", "--format", "json"], environment: at(day)).standardOutput)
         let forcedSelector = try #require(forcedKey["selector"] as? String)
         let forced = try dkimctl.run(
             ["activate", forcedSelector, "--domain", "example.org", "--force", "--reason", "provider console only"] + nameserver,
@@ -133,7 +133,7 @@ import Testing
         var records: [String: String] = [:]
         for usage in ["noreply", "support"] {
             let made = try json(try dkimctl.run(
-                ["new", "--domain", "example.org", "--provider", "brevo", "--usage", usage, "--algorithm", "ed25519", "--format", "json"]
+                ["new", "--domain", "example.org", "--provider", "custom:crm", "--usage", usage, "--algorithm", "ed25519", "--format", "json"]
             ).standardOutput)
             records[try #require(made["selector"] as? String)] = try #require(made["value"] as? String)
         }

@@ -94,10 +94,10 @@ import Testing
 
         // A day later the date in the selector moves on.
         let tomorrow = try dkimctl.run(
-            ["new", "--domain", "example.org", "--provider", "brevo", "--format", "value"],
+            ["new", "--domain", "example.org", "--provider", "custom:crm", "--format", "value"],
             environment: ["DKIMCTL_NOW": "2026-11-24T00:00:01Z"])
         #expect(tomorrow.status == 0)
-        #expect(tomorrow.errorLines.contains { $0.contains("brevo-default-20261124") })
+        #expect(tomorrow.errorLines.contains { $0.contains("crm-default-20261124") })
 
         // list: JSON
         let listed = try dkimctl.run(["list", "--format", "json"])
@@ -106,7 +106,7 @@ import Testing
         #expect(array.count == 6)
         #expect(array.allSatisfy { $0["zone"] == nil && $0["value"] != nil && $0["fingerprint"] != nil })
         #expect(array.map { $0["selector"] as? String ?? "" } == [
-            "crm2026", "amazon-ses-noreply-20261123", "brevo-default-20261124", "mailgun-notifications-20261123",
+            "crm2026", "amazon-ses-noreply-20261123", "crm-default-20261124", "mailgun-notifications-20261123",
             "mailgun-notifications-20261123b", "self-hosted-support-20261123",
         ])
         #expect(array.first { $0["selector"] as? String == "self-hosted-support-20261123" }?["owner"] as? String == "helpdesk@example.org")
@@ -207,7 +207,7 @@ import Testing
     @Test(arguments: badInputs)
     func badInputIsOneLineNonZeroAndWritesNothing(_ bad: BadInput) throws {
         let (directory, dkimctl) = try initialised()
-        #expect(try dkimctl.run(["new", "--domain", "example.org", "--provider", "mailgun", "--selector", "existing", "--algorithm", "ed25519"]).status == 0)
+        #expect(try dkimctl.run(["new", "--domain", "example.org", "--provider", "self-hosted", "--selector", "existing", "--algorithm", "ed25519"]).status == 0)
         let before = DirectorySnapshot(directory.path, ignoring: ["-shm"])
         let result = try dkimctl.run(bad.arguments, environment: bad.environment)
         #expect(result.status != 0)
@@ -231,7 +231,7 @@ import Testing
         let (directory, dkimctl) = try initialised()
         let state = StateDirectory(path: dkimctl.stateDirectory)
         #expect(try dkimctl.run(["new", "--domain", "example.org", "--provider", "mailgun"]).status == 0)
-        let newKey = ["new", "--domain", "example.org", "--provider", "brevo"]
+        let newKey = ["new", "--domain", "example.org", "--provider", "custom:crm"]
 
         func expectRefusal(_ arguments: [String], mentioning fragment: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
             let before = DirectorySnapshot(directory.path, ignoring: ["-shm"])

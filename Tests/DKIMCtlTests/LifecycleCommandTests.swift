@@ -50,7 +50,7 @@ private let hour: TimeInterval = 3600
         #expect(try dkimctl.run(["config", "init"]).status == 0)
         let checked = try dkimctl.run(["config", "check"])
         #expect(checked.status == 0)
-        #expect(checked.standardOutput.contains("mailgun/notifications: owner mail-team@example.org, rsa-2048, rotation 182d, lead 14d, grace 7d, ttl 1800→86400, revocation empty-p"))
+        #expect(checked.standardOutput.contains("self-hosted/notifications: owner mail-team@example.org, rsa-2048, rotation 182d, lead 14d, grace 7d, ttl 1800→86400, revocation empty-p"))
         let again = try dkimctl.run(["config", "init"])
         #expect(again.status == 64)
         #expect(again.errorLines.first?.contains("already exists; refusing to overwrite it") == true)
@@ -76,7 +76,7 @@ private let hour: TimeInterval = 3600
         // Emergency: successor created and published, compromised key revoked at once, file destroyed.
         let emergency = try world.rotate(at: 2 * hour, ["--emergency", first.selector.name, "--domain", "example.org", "--reason", "key leaked"])
         #expect(emergency.status == 0, "\(emergency.standardOutput)\(emergency.standardError)")
-        #expect(emergency.standardError.contains("The slot has no active key: mail for mailgun/notifications goes unsigned until the successor is proved"))
+        #expect(emergency.standardError.contains("The slot has no active key: mail for self-hosted/notifications goes unsigned until the successor is proved"))
         var keys = try world.keys("example.org")
         #expect(keys.map(\.state) == [.revoked, .published])
         #expect(keys[0].revocationReason == "compromised: key leaked")
@@ -163,27 +163,27 @@ private let hour: TimeInterval = 3600
             domains:
               example.org:
                 publisher: { type: command, command: "\(hook)" }
-                slots: [ { provider: brevo, usage: noreply } ]
+                slots: [ { provider: "custom:crm", usage: noreply } ]
             """.write(toFile: world.configPath, atomically: true, encoding: .utf8)
         let failed = try world.rotate(at: 0)
         #expect(failed.status == 1)
-        #expect(failed.standardOutput.contains("error: publish of brevo-noreply-20261123 via command \(hook) failed (retried on the next run): publisher command '\(hook)' failed for publish brevo-noreply-20261123._domainkey.example.org: exit 7: DNS API unreachable"), "\(failed.standardOutput)")
+        #expect(failed.standardOutput.contains("error: publish of crm-noreply-20261123 via command \(hook) failed (retried on the next run): publisher command '\(hook)' failed for publish crm-noreply-20261123._domainkey.example.org: exit 7: DNS API unreachable"), "\(failed.standardOutput)")
         #expect(try world.keys("example.org").map(\.publication) == [nil])
 
         FileManager.default.createFile(atPath: world.scratch.file("flag"), contents: nil)
         let retried = try world.rotate(at: hour)
         #expect(retried.status == 0, "\(retried.standardOutput)")
-        #expect(retried.standardOutput.contains("published the record of brevo-noreply-20261123 via command \(hook): exit 0: accepted"))
+        #expect(retried.standardOutput.contains("published the record of crm-noreply-20261123 via command \(hook): exit 0: accepted"))
         #expect(try world.keys("example.org").first?.publication?.action == .publish)
 
         let late = try world.rotate(at: 3 * day)
         #expect(late.status == 3, "\(late.standardOutput)")
-        #expect(late.standardOutput.contains("attention: brevo-noreply-20261123 is still not visible in DNS 2d 23h after it was pushed (127.0.0.1:\(world.named.port): NXDOMAIN"), "\(late.standardOutput)")
+        #expect(late.standardOutput.contains("attention: crm-noreply-20261123 is still not visible in DNS 2d 23h after it was pushed (127.0.0.1:\(world.named.port): NXDOMAIN"), "\(late.standardOutput)")
         let json = try world.rotate(at: 3 * day, ["--format", "json"])
         let report = try #require(try JSONSerialization.jsonObject(with: Data(json.standardOutput.utf8)) as? [String: Any])
         #expect(report["exit_status"] as? Int == 3)
         let slot = try #require((report["slots"] as? [[String: Any]])?.first)
-        #expect(slot["provider"] as? String == "brevo" && slot["usage"] as? String == "noreply")
+        #expect(slot["provider"] as? String == "custom:crm" && slot["usage"] as? String == "noreply")
         #expect((slot["attention"] as? [String])?.count == 1)
     }
 
@@ -199,6 +199,6 @@ private let hour: TimeInterval = 3600
         #expect(run.status == 1)
         #expect(run.standardOutput.contains("refused TSIG key \(RotationWorld.tsigName) (hmac-sha256): wrong secret, algorithm or key name"), "\(run.standardOutput)")
         #expect(try world.keys("example.org").map(\.publication) == [nil])
-        #expect(world.served("mailgun-notifications-20261123", in: "example.org") == nil)
+        #expect(world.served("self-hosted-notifications-20261123", in: "example.org") == nil)
     }
 }

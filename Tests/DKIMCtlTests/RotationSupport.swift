@@ -116,7 +116,7 @@ final class RotationWorld {
         for domain in domains {
             text += "  \(domain):\n    publisher: \(publisherYAML(kind, domain: domain))\n"
             if deploy { text += "    deploy: \"\(scratch.file("deploy.sh"))\"\n" }
-            text += "    slots:\n      - { provider: mailgun, usage: notifications }\n"
+            text += "    slots:\n      - { provider: self-hosted, usage: notifications }\n"
         }
         try text.write(toFile: configPath, atomically: true, encoding: .utf8)
     }

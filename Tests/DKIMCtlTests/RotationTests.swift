@@ -26,7 +26,7 @@ private let hour: TimeInterval = 3600
         var keys = try world.keys(domain)
         try #require(keys.map(\.state) == [.published], "\(run.standardOutput)\(run.standardError)")
         let first = keys[0]
-        #expect(first.selector.name == "mailgun-notifications-20261123")
+        #expect(first.selector.name == "self-hosted-notifications-20261123")
         #expect(world.served(first.selector.name, in: domain)?.value == first.record.text)
         #expect(world.served(first.selector.name, in: domain)?.ttl == 1800)
         #expect(run.standardOutput.contains("next: activate \(first.selector) (propagation window) at 2026-11-23T03:30:00Z"))
@@ -69,7 +69,7 @@ private let hour: TimeInterval = 3600
         keys = try world.keys(domain)
         try #require(keys.map(\.state) == [.active, .published])
         let second = keys[1]
-        #expect(second.selector.name == "mailgun-notifications-20270510")
+        #expect(second.selector.name == "self-hosted-notifications-20270510")
         #expect(world.served(second.selector.name, in: domain)?.value == second.record.text)
 
         // Promoted after the window; the predecessor retired, still published.
@@ -129,7 +129,7 @@ private let hour: TimeInterval = 3600
         try world.writeConfiguration(.rfc2136, deploy: false)
         for domain in domains {
             let created = try world.dkimctl.run(
-                ["new", "--domain", domain, "--provider", "mailgun", "--usage", "notifications", "--algorithm", "ed25519"],
+                ["new", "--domain", domain, "--provider", "self-hosted", "--usage", "notifications", "--algorithm", "ed25519"],
                 environment: world.at(0))
             #expect(created.status == 0)
             let selector = try world.keys(domain)[0].selector.name

@@ -35,7 +35,7 @@ import Testing
             domains:
               Example.ORG.:
                 slots:
-                  - { provider: brevo, usage: noreply, grace: 10d, algorithm: ed25519 }
+                  - { provider: self-hosted, usage: noreply, grace: 10d, algorithm: ed25519 }
             """)
         let slot = try #require(configuration.slots.first)
         #expect(slot.domain.ascii == "example.org")

@@ -6,10 +6,19 @@ import Foundation
 public struct LifecycleConfiguration: Sendable {
     public var domains: [DomainConfiguration]
     public var dns: DNSSettings
+    /// Built-in provider profiles plus the configuration's `custom:NAME` ones.
+    public var providers: ProviderCatalog
+    /// A directory of user templates overriding the embedded ones by name (`templates:`).
+    public var templateDirectory: String?
 
-    public init(domains: [DomainConfiguration] = [], dns: DNSSettings = DNSSettings()) {
+    public init(
+        domains: [DomainConfiguration] = [], dns: DNSSettings = DNSSettings(), providers: ProviderCatalog = ProviderCatalog(),
+        templateDirectory: String? = nil
+    ) {
         self.domains = domains
         self.dns = dns
+        self.providers = providers
+        self.templateDirectory = templateDirectory
     }
 
     /// Every configured slot, domain by domain, in file order.

@@ -25,6 +25,19 @@ struct ConfigurationBuilder {
     func build(_ raw: RawFile) throws -> LifecycleConfiguration {
         var configuration = LifecycleConfiguration()
         configuration.dns = try dnsSettings(raw.dns)
+        configuration.providers = try providerCatalog(raw.providers)
+        if let templates = raw.templates {
+            guard templates.hasPrefix("/") else {
+                throw document.error([.key("templates")], "template directory '\(templates)' is not an absolute path")
+            }
+            if checkEnvironment {
+                var isDirectory: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: templates, isDirectory: &isDirectory), isDirectory.boolValue else {
+                    throw document.error([.key("templates")], "template directory '\(templates)' does not exist")
+                }
+            }
+            configuration.templateDirectory = templates
+        }
         let defaults = raw.defaults ?? RawPolicy()
         var seen: [DomainName: String] = [:]
         let order = document.node(at: [.key("domains")])?.mapping?.keys.compactMap(\.string) ?? []
@@ -45,7 +58,7 @@ struct ConfigurationBuilder {
             var slotNames: Set<String> = []
             for (index, rawSlot) in (rawDomain.slots ?? []).enumerated() {
                 let slotPath = path + [.key("slots"), .index(index)]
-                let slot = try policy(rawSlot, defaults: defaults, domain: domain, at: slotPath)
+                let slot = try policy(rawSlot, defaults: defaults, domain: domain, catalog: configuration.providers, at: slotPath)
                 guard slotNames.insert("\(slot.provider)/\(slot.usage)").inserted else {
                     throw document.error(slotPath, "slot \(slot.provider)/\(slot.usage) is configured twice for \(domain)")
                 }
@@ -56,7 +69,9 @@ struct ConfigurationBuilder {
         return configuration
     }
 
-    private func policy(_ slot: RawPolicy, defaults: RawPolicy, domain: DomainName, at path: [ConfigurationPath]) throws -> SlotPolicy {
+    private func policy(
+        _ slot: RawPolicy, defaults: RawPolicy, domain: DomainName, catalog: ProviderCatalog, at path: [ConfigurationPath]
+    ) throws -> SlotPolicy {
         /// The slot's value for a key, else the default's, with the path of whichever was used.
         func pick<T>(_ field: KeyPath<RawPolicy, T?>, _ key: RawPolicy.CodingKeys) -> (T, [ConfigurationPath])? {
             if let value = slot[keyPath: field] { return (value, path + [.key(key.rawValue)]) }
@@ -84,6 +99,9 @@ struct ConfigurationBuilder {
         if let (text, where_) = pick(\.algorithm, .algorithm) { algorithm = try at(where_) { try KeyAlgorithm(parsing: text) } }
         let bitsChoice = pick(\.bits, .bits)
         let specification = try at(bitsChoice?.1 ?? path) { try KeySpecification(algorithm: algorithm, bits: bitsChoice?.0) }
+        try at(bitsChoice?.1 ?? pick(\.algorithm, .algorithm)?.1 ?? path + [.key("provider")]) {
+            try catalog.profile(for: provider).check(specification)
+        }
         // What is not configured keeps the documented default.
         let standard = SlotPolicy(domain: domain, provider: provider, usage: usage, owner: owner, specification: specification)
         var pattern = standard.selectorPattern
@@ -123,6 +141,58 @@ struct ConfigurationBuilder {
             domain: domain, provider: provider, usage: usage, owner: owner, specification: specification, selectorPattern: pattern,
             rotation: rotation, lead: lead, grace: grace, ttl: ttl, stableTTL: stableTTL, revocation: revocation,
             reveal: pick(\.reveal, .reveal)?.0 ?? standard.reveal, propagation: propagation, attentionAfter: attention)
+    }
+
+    /// The built-in profiles plus the `providers:` section's `custom:NAME` ones.
+    private func providerCatalog(_ raw: [String: RawProvider]?) throws -> ProviderCatalog {
+        let names = document.node(at: [.key("providers")])?.mapping?.keys.compactMap(\.string) ?? []
+        var custom: [ProviderProfile] = []
+        for name in names {
+            guard let entry = raw?[name] else { continue }
+            let path: [ConfigurationPath] = [.key("providers"), .key(name)]
+            if Provider.builtInIdentifiers.contains(name.lowercased()) {
+                throw document.error(path, "built-in provider '\(name)' cannot be redefined (describe a custom provider under another name)")
+            }
+            let provider = try at(path) { try Provider(name.hasPrefix(Provider.customPrefix) ? name : Provider.customPrefix + name) }
+            let generates = entry.generates ?? (entry.managed == nil ? "local" : "provider")
+            guard ["local", "provider", "both"].contains(generates) else {
+                throw document.error(path + [.key("generates")], "generates '\(generates)' is not known (allowed: local, provider, both)")
+            }
+            var localKeys: ProviderProfile.LocalKeys?
+            if generates != "provider" {
+                let algorithms = try (entry.algorithms ?? ["rsa"]).map { text in
+                    try at(path + [.key("algorithms")]) { try KeyAlgorithm(parsing: text) }
+                }
+                let bits = entry.bits ?? [KeySpecification.defaultRSABits]
+                for size in bits where !KeySpecification.rsaSizes.contains(size) {
+                    throw document.error(
+                        path + [.key("bits")],
+                        "RSA key size \(size) is not allowed (allowed: \(KeySpecification.rsaSizes.map(String.init).joined(separator: ", ")))")
+                }
+                if let maximum = entry.maxSelectorLength, !(1...63).contains(maximum) {
+                    throw document.error(path + [.key("maxSelectorLength")], "maxSelectorLength \(maximum) is out of range (allowed: 1–63)")
+                }
+                localKeys = .init(
+                    algorithms: algorithms, rsaBits: bits, maximumSelectorLength: entry.maxSelectorLength,
+                    singleLabelSelector: entry.singleLabelSelector ?? false, handoff: entry.handoff)
+            } else if entry.algorithms != nil || entry.bits != nil {
+                throw document.error(path + [.key(entry.algorithms != nil ? "algorithms" : "bits")], "a provider that generates its own keys takes no algorithms or bits")
+            }
+            var managed: [ProviderProfile.ManagedSelectors] = []
+            if generates != "local" {
+                let styleText = entry.managed ?? "txt"
+                guard let style = ProviderProfile.RecordStyle(rawValue: styleText) else {
+                    throw document.error(path + [.key("managed")], "managed '\(styleText)' is not known (allowed: txt, cname)")
+                }
+                let selectors = try (entry.selectors ?? []).map { text in try at(path + [.key("selectors")]) { try Selector(text).name } }
+                managed = [.init(style: style, selectors: selectors, targetSuffixes: entry.targetSuffixes ?? [], convention: "as configured")]
+            }
+            custom.append(
+                ProviderProfile(
+                    provider: provider, displayName: entry.name ?? provider.selectorToken, localKeys: localKeys, managed: managed,
+                    signsOnOwnMTA: entry.mta ?? false, notes: entry.notes ?? "described in the configuration"))
+        }
+        return ProviderCatalog(custom: custom)
     }
 
     private func publisher(_ raw: RawPublisher?, at path: [ConfigurationPath]) throws -> PublisherConfiguration {

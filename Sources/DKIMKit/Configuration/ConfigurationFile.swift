@@ -64,8 +64,30 @@ public enum ConfigurationFile {
 struct RawFile: Decodable {
     var defaults: RawPolicy?
     var dns: RawDNS?
+    var templates: String?
+    var providers: [String: RawProvider]?
     var domains: [String: RawDomain]?
-    enum CodingKeys: String, CodingKey, CaseIterable { case defaults, dns, domains }
+    enum CodingKeys: String, CodingKey, CaseIterable { case defaults, dns, templates, providers, domains }
+}
+
+/// A `custom:NAME` provider's profile, keyed by NAME under `providers:`.
+struct RawProvider: Decodable {
+    var name: String?
+    var generates: String?
+    var algorithms: [String]?
+    var bits: [Int]?
+    var maxSelectorLength: Int?
+    var singleLabelSelector: Bool?
+    var handoff: String?
+    var managed: String?
+    var selectors: [String]?
+    var targetSuffixes: [String]?
+    var mta: Bool?
+    var notes: String?
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case name, generates, algorithms, bits, maxSelectorLength, singleLabelSelector, handoff, managed, selectors,
+            targetSuffixes, mta, notes
+    }
 }
 
 /// Policy keys; a slot adds `provider` and `usage`.
@@ -226,6 +248,12 @@ struct ConfigurationDocument {
         let policyKeys = RawPolicy.CodingKeys.allCases.map(\.rawValue)
         try expectMapping([.key("defaults")], allowed: policyKeys.filter { !RawPolicy.slotOnlyKeys.contains($0) })
         try expectMapping([.key("dns")], allowed: RawDNS.CodingKeys.allCases.map(\.rawValue))
+        try expectMapping([.key("providers")], allowed: nil)
+        if case .mapping(let providers)? = node(at: [.key("providers")]) {
+            for entry in providers {
+                try expectMapping([.key("providers"), .key(entry.key.string ?? "")], allowed: RawProvider.CodingKeys.allCases.map(\.rawValue))
+            }
+        }
         guard case .mapping(let domains)? = node(at: [.key("domains")]) else {
             try expectMapping([.key("domains")], allowed: nil)
             return

@@ -28,6 +28,8 @@ public struct ServerCheck: Sendable, Equatable {
     public var warnings: [String]
     /// The CNAME target when this server delegates the name elsewhere.
     public var cnameTarget: String?
+    /// The key record this server serves (at the end of any CNAME chain), when one parsed.
+    public var servedRecord: DKIMKeyRecord?
     /// The server does not serve the expected key: the name does not exist, has
     /// no TXT record, an empty `p=`, or another key (what a revocation must show).
     public var withdrawn = false
@@ -296,6 +298,7 @@ public struct PublicationChecker: Sendable {
             result.detail = "syntax error"
             return result
         }
+        result.servedRecord = record
         if record.isRevoked {
             result.detail = "revoked: the record has an empty p="
             result.withdrawn = true

@@ -99,3 +99,12 @@ extension Data {
 func sha256Hex(_ text: String) -> String {
     sha256(Data(text.utf8)).hexadecimal
 }
+
+/// Facts about a public key read from a DKIM record (a provider's key we only track).
+public enum PublicKeyInfo {
+    /// The key's size in bits (the RSA modulus; 256 for Ed25519).
+    /// - Throws: `DKIMError.crypto` when `p=` does not decode as a key of `algorithm`.
+    public static func bits(algorithm: KeyAlgorithm, dkimPublicKey bytes: Data) throws -> Int {
+        try EVPKey.publicKey(algorithm: algorithm, dkimPublicKey: bytes).bits
+    }
+}

@@ -195,7 +195,8 @@ struct DomainRun {
             do {
                 let request = KeyRequest(
                     domain: policy.domain, provider: policy.provider, usage: policy.usage, owner: policy.owner,
-                    specification: policy.specification, pattern: policy.selectorPattern, ttl: policy.ttl)
+                    specification: policy.specification, pattern: policy.selectorPattern, ttl: policy.ttl,
+                    profile: engine.configuration.providers.profile(for: policy.provider))
                 let key = try issuer.issue(request, keyPair: try pair.get(), adoptingOrphans: true, at: now)
                 FaultInjection.point("key-registered")
                 update(key)
@@ -259,7 +260,7 @@ struct DomainRun {
     private func domainRecords() throws -> [PublishedRecord] {
         guard case .zonefile = domain.publisher else { return [] }
         var records: [PublishedRecord] = []
-        try registry.forEachKey(matching: KeyFilter(domain: domain.domain)) { stored in
+        try registry.forEachKey(matching: KeyFilter(domain: domain.domain, kinds: [.local])) { stored in
             let key = keys[stored.id] ?? stored
             let action: RecordAction
             if keys[stored.id] != nil {

@@ -12,12 +12,16 @@ public struct KeyRequest: Sendable {
     public var pattern: SelectorPattern
     public var ttl: Int
     public var recordOptions: RecordOptions
+    /// What the provider accepts; the key and its selector are checked against it.
+    public var profile: ProviderProfile
 
+    /// - Parameter profile: the provider's profile; nil for the built-in catalogue's.
     public init(
         domain: DomainName, provider: Provider, usage: Usage = .default, owner: Owner,
         specification: KeySpecification, selector: Selector? = nil, pattern: SelectorPattern = .default,
-        ttl: Int = PublishedRecord.defaultTTL, recordOptions: RecordOptions = RecordOptions()
+        ttl: Int = PublishedRecord.defaultTTL, recordOptions: RecordOptions = RecordOptions(), profile: ProviderProfile? = nil
     ) {
+        self.profile = profile ?? ProviderCatalog().profile(for: provider)
         self.domain = domain
         self.provider = provider
         self.usage = usage
@@ -56,6 +60,8 @@ public struct KeyIssuer: Sendable {
     /// Checks a request without generating anything (`rotate` checks before
     /// generating keys in parallel).
     public func validate(_ request: KeyRequest) throws {
+        try request.profile.check(request.specification)
+        if let selector = request.selector { try request.profile.check(selector) }
         try PublishedRecord.validateTTL(request.ttl)
         try request.recordOptions.validate()
     }
@@ -84,6 +90,7 @@ public struct KeyIssuer: Sendable {
         // registry's unique constraint decides, and the next free name is tried.
         while !candidates.isEmpty {
             let selector = candidates.removeFirst()
+            try request.profile.check(selector)
             let name = try KeyRecordName(selector: selector, domain: request.domain)
             let path = state.privateKeyPath(for: name)
             do {

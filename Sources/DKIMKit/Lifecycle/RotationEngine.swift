@@ -93,7 +93,7 @@ public struct RotationEngine: Sendable {
 
     private func slotKeys(of key: RegisteredKey) throws -> [RegisteredKey] {
         var keys = try registry.keys(
-            matching: KeyFilter(domain: key.domain, provider: key.provider, usage: key.usage, states: [.pending, .published, .active, .retired]))
+            matching: KeyFilter(domain: key.domain, provider: key.provider, usage: key.usage, states: [.pending, .published, .active, .retired], kinds: [.local]))
         try registry.forEachUnfinishedRevocation { revoked in
             if revoked.slotID == key.slotID { keys.append(revoked) }
         }
@@ -104,7 +104,7 @@ public struct RotationEngine: Sendable {
     /// revoked, and revoked keys whose revocation is unfinished.
     private func loadKeys(domains: Set<DomainName>, only: DomainName?) throws -> [DomainName: [RegisteredKey]] {
         var keys: [DomainName: [RegisteredKey]] = [:]
-        try registry.forEachKey(matching: KeyFilter(domain: only, states: [.pending, .published, .active, .retired])) { key in
+        try registry.forEachKey(matching: KeyFilter(domain: only, states: [.pending, .published, .active, .retired], kinds: [.local])) { key in
             if domains.contains(key.domain) { keys[key.domain, default: []].append(key) }
         }
         try registry.forEachUnfinishedRevocation { key in

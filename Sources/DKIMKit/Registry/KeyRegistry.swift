@@ -25,6 +25,18 @@ public protocol KeyRegistry: Sendable {
     /// - Throws: `DKIMError.conflict` when the selector is already used for the domain.
     func register(_ registration: NewKeyRegistration, actor: Actor, at time: Date) throws -> RegisteredKey
 
+    /// Registers a provider-managed selector as an `external` key, `active` from now, with the
+    /// key DNS serves (`key.tracked` event).
+    /// - Throws: `DKIMError.conflict` when the selector is already used for the domain.
+    func registerExternal(_ registration: ExternalKeyRegistration, actor: Actor, at time: Date) throws -> RegisteredKey
+
+    /// Records what DNS serves now for a tracked selector: when the key (or the CNAME target)
+    /// changed, the row follows and a `key.external-changed` event names both fingerprints;
+    /// otherwise only the time it was last seen moves.
+    func recordExternalObservation(
+        keyID: Int64, _ observation: ExternalKeyObservation, actor: Actor, at time: Date
+    ) throws -> (key: RegisteredKey, changed: Bool)
+
     /// The key with `selector` in `domain`, if any.
     func key(selector: Selector, domain: DomainName) throws -> RegisteredKey?
 

@@ -134,6 +134,17 @@ enum RegistrySchema {
             }
             try db.create(index: "key_slot", on: "key", columns: ["slot_id"])
         }
+        migrator.registerMigration("v4-external-selectors") { db in
+            // Provider-managed selectors (`dkimctl track`): keys whose private half we never hold.
+            try db.alter(table: "key") { table in
+                table.add(column: "kind", .text).notNull().defaults(to: "local").check(sql: "kind IN ('local', 'external')")
+                table.add(column: "cname_target", .text)
+                table.add(column: "last_seen_at", .datetime)
+            }
+            // Microsoft 365 and the like keep two live selectors per slot: only our own keys are one-active-per-slot.
+            try db.execute(sql: "DROP INDEX key_one_active_per_slot")
+            try db.execute(sql: "CREATE UNIQUE INDEX key_one_active_per_slot ON key(slot_id) WHERE state = 'active' AND kind = 'local'")
+        }
 
         return migrator
     }

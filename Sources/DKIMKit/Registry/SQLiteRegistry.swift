@@ -110,7 +110,9 @@ public struct SQLiteRegistry: KeyRegistry {
             if try Self.keyID(db, domain: domain, selector: registration.selector.name) != nil {
                 throw DKIMError(.conflict, "selector '\(registration.selector)' already exists for \(domain)")
             }
-            let slotID = try Self.slotID(for: registration, db: db, actor: actor, time: time)
+            let slotID = try Self.slotID(
+                domain: registration.domain, provider: registration.provider, usage: registration.usage, owner: registration.owner,
+                db: db, actor: actor, time: time)
             let options = registration.recordOptions
             try db.execute(
                 sql: """
@@ -171,6 +173,10 @@ public struct SQLiteRegistry: KeyRegistry {
         if !filter.states.isEmpty {
             conditions.append("key.state IN (\(filter.states.map { _ in "?" }.joined(separator: ", ")))")
             _ = arguments.append(contentsOf: StatementArguments(filter.states.map(\.rawValue)))
+        }
+        if !filter.kinds.isEmpty {
+            conditions.append("key.kind IN (\(filter.kinds.map { _ in "?" }.joined(separator: ", ")))")
+            _ = arguments.append(contentsOf: StatementArguments(filter.kinds.map(\.rawValue)))
         }
         if let limit = filter.expiringBefore {
             conditions.append("key.expires_at IS NOT NULL AND key.expires_at <= ?")
@@ -410,13 +416,16 @@ public struct SQLiteRegistry: KeyRegistry {
         ).execute(arguments: [name, value])
     }
 
-    private static func keyID(_ db: Database, domain: String, selector: String) throws -> Int64? {
+    static func keyID(_ db: Database, domain: String, selector: String) throws -> Int64? {
         try Int64.fetchOne(db, sql: "SELECT id FROM key WHERE domain = ? AND selector = ?", arguments: [domain, selector])
     }
 
     /// The slot's id, creating the slot or updating its owner (with an event) as needed.
-    private static func slotID(for registration: NewKeyRegistration, db: Database, actor: Actor, time: Date) throws -> Int64 {
-        let domain = registration.domain.ascii
+    static func slotID(
+        domain name: DomainName, provider: Provider, usage: Usage, owner: Owner, db: Database, actor: Actor, time: Date
+    ) throws -> Int64 {
+        let domain = name.ascii
+        let registration = (provider: provider, usage: usage, owner: owner)
         let row = try Row.fetchOne(
             db, sql: "SELECT id, owner FROM slot WHERE domain = ? AND provider = ? AND usage = ?",
             arguments: [domain, registration.provider.identifier, registration.usage.name])
@@ -475,7 +484,7 @@ public struct SQLiteRegistry: KeyRegistry {
                key.ttl, key.hash_algorithms, key.service_types, key.flags, key.notes, key.created_at,
                key.published_at, key.activated_at, key.expires_at, key.retired_at, key.revoked_at,
                key.dns_action, key.dns_ttl, key.dns_pushed_at, key.deploy_pending, key.private_key_disposal,
-               key.private_key_disposed_at, key.revocation_reason
+               key.private_key_disposed_at, key.revocation_reason, key.kind, key.cname_target, key.last_seen_at
         FROM key JOIN slot ON slot.id = key.slot_id
         """
 
@@ -509,7 +518,8 @@ public struct SQLiteRegistry: KeyRegistry {
             publication: publication(action: row[24], ttl: row[25], at: date(26)),
             pendingDeploy: (row[27] as String?).flatMap(DeployAction.init(rawValue:)),
             privateKeyDisposal: (row[28] as String?).flatMap(PrivateKeyDisposal.init(rawValue:)),
-            privateKeyDisposedAt: date(29), revocationReason: row[30])
+            privateKeyDisposedAt: date(29), revocationReason: row[30],
+            kind: KeyKind(rawValue: row[31]) ?? .local, cnameTarget: row[32], lastSeenAt: date(33))
     }
 
     private static func publication(action: String?, ttl: Int?, at time: Date?) -> RecordPublication? {

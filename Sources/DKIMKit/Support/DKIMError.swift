@@ -24,6 +24,8 @@ public struct DKIMError: Error, Sendable, Equatable, CustomStringConvertible {
         case io
         /// Another dkimctl run holds the rotation lock.
         case busy
+        /// DNS did not give a usable answer (a tracked selector with no consistent key).
+        case dnsFailure
     }
 
     public let kind: Kind

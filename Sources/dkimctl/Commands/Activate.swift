@@ -53,6 +53,7 @@ extension DKIMCtl {
                 throw DKIMError(.invalidInput, "rotation period \(rotation) is too short (allowed: 1d or more; 182d recommended)")
             }
             let key = try key.find(in: context.registry)
+            try key.requireLocal("the provider decides when it signs with it; dkimctl only watches it")
             let proof = PublicationProof(registry: context.registry, checker: try dns.checker(), actor: context.actor)
             if force { Output.warning("activating \(key.selector) without a DNS proof; the event log records it as forced") }
             let outcome = try proof.activate(

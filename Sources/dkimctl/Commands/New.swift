@@ -15,7 +15,12 @@ extension DKIMCtl {
                 --selector-pattern says otherwise; a second key of the same slot on the same day \
                 gets 'b', then 'c', …
 
-                Providers: \(Provider.builtInIdentifiers.joined(separator: ", ")), or custom:NAME.
+                Providers: \(Provider.builtInIdentifiers.joined(separator: ", ")), or custom:NAME \
+                (profiles for custom providers come from the configuration's 'providers:'). A key the \
+                provider cannot take is refused (for example Ed25519 or 4096 bits for Amazon SES); \
+                providers that generate their own keys (Google Workspace, Microsoft 365, Brevo, \
+                SendGrid, Postmark) are registered with 'dkimctl track' instead. 'dkimctl providers' \
+                lists what each accepts.
 
                 The record goes to standard output; the private key's path and any warnings go to \
                 standard error. The private key itself is never printed.
@@ -24,10 +29,11 @@ extension DKIMCtl {
                   dkimctl new --domain example.org --provider mailgun --usage notifications
                   dkimctl new --domain example.org --provider self-hosted --usage support --owner helpdesk@example.org
                   dkimctl new --domain example.org --provider self-hosted --algorithm ed25519 --format json
-                  dkimctl new --domain example.org --provider amazon-ses --bits 1024 --format value
+                  dkimctl new --domain example.org --provider amazon-ses --usage noreply --bits 1024 --format value
                 """)
 
         @OptionGroup var global: GlobalOptions
+        @OptionGroup var configurationFile: ConfigurationOption
 
         @Option(help: "The sending domain (d=), e.g. example.org. IDN names are converted to A-labels.")
         var domain: String
@@ -84,6 +90,8 @@ extension DKIMCtl {
             let specification = try KeySpecification(algorithm: algorithm, bits: bits)
             let selector = try selector.map(Selector.init)
             let pattern = try SelectorPattern(selectorPattern)
+            let profile = try configurationFile.load(context, required: false, checkEnvironment: false).providers.profile(for: provider)
+            try profile.check(specification)
             guard let owner = try owner.map(Owner.init) ?? context.registry.defaultOwner() else {
                 throw DKIMError(.invalidInput, "no owner for the new key: pass --owner ADDR, or record a default with 'dkimctl init --owner ADDR'")
             }
@@ -99,7 +107,7 @@ extension DKIMCtl {
             let key = try issuer.issue(
                 KeyRequest(
                     domain: domain, provider: provider, usage: usage, owner: owner, specification: specification,
-                    selector: selector, pattern: pattern, ttl: ttl, recordOptions: options),
+                    selector: selector, pattern: pattern, ttl: ttl, recordOptions: options, profile: profile),
                 at: context.now)
 
             Output.standard.write(KeyReport.record(key, format: format))
