@@ -127,27 +127,6 @@ private let hour: TimeInterval = 3600
         try world.checkInvariants("example.org")
     }
 
-    /// The shipped units are valid for systemd, with the binary they point at replaced by the built one.
-    @Test(.enabled(if: ProcessRunner.which("systemd-analyze") != nil, "systemd-analyze is not installed"))
-    func systemdUnitsVerify() throws {
-        let scratch = try TemporaryDirectory()
-        let templates = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Templates/systemd").path
-        var files: [String] = []
-        for name in try FileManager.default.contentsOfDirectory(atPath: templates).sorted() {
-            let text = try String(contentsOfFile: templates + "/" + name, encoding: .utf8)
-            #expect(text.contains("ExecStart=/usr/local/bin/dkimctl ") || name.hasSuffix(".timer"))
-            try text.replacingOccurrences(of: "/usr/local/bin/dkimctl", with: DKIMCtlBinary.locate())
-                .write(toFile: scratch.file(name), atomically: true, encoding: .utf8)
-            files.append(scratch.file(name))
-        }
-        #expect(files.count == 3)
-        let verified = try ProcessRunner.run(try #require(ProcessRunner.which("systemd-analyze")), ["verify"] + files)
-        #expect(verified.status == 0)
-        // Unknown keys are only warnings to systemd-analyze: any output is a failure here.
-        #expect(verified.standardOutput.isEmpty && verified.standardError.isEmpty, "\(verified.standardOutput)\(verified.standardError)")
-    }
-
     /// A failing publisher is an error (exit 1) retried on the next run; a key that DNS never
     /// shows needs attention (exit 3) once `attentionAfter` has passed.
     @Test func failedPushIsRetriedAndInvisibleKeyNeedsAttention() throws {

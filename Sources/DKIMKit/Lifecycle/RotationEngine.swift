@@ -82,7 +82,8 @@ public struct RotationEngine: Sendable {
     public func fallbackPolicy(for key: RegisteredKey) throws -> SlotPolicy {
         SlotPolicy(
             domain: key.domain, provider: key.provider, usage: key.usage, owner: key.owner,
-            specification: try KeySpecification(algorithm: key.algorithm, bits: key.bits))
+            // Ed25519 has no size to choose: passing its 256 bits would be refused.
+            specification: try KeySpecification(algorithm: key.algorithm, bits: key.algorithm == .rsa ? key.bits : nil))
     }
 
     /// A run over `key`'s slot only, with its domain's publisher and hook (manual publishing if unconfigured).
