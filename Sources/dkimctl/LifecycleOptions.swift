@@ -31,11 +31,12 @@ struct LifecycleOptions: ParsableArguments {
     func manualStep(_ context: CommandContext, key reference: KeyReference) throws
         -> (configuration: LifecycleConfiguration, engine: RotationEngine, lock: RotationLock, key: RegisteredKey)
     {
+        // Refused before anything is touched, the lock file included.
+        let key = try reference.find(in: context.registry)
+        try key.requireLocal("the provider retires and revokes its own keys; dkimctl only watches them")
         let configuration = try configuration(context, required: false)
         let engine = try engine(context, configuration)
         let lock = try lock(context)
-        let key = try reference.find(in: context.registry)
-        try key.requireLocal("the provider retires and revokes its own keys; dkimctl only watches them")
         return (configuration, engine, lock, key)
     }
 

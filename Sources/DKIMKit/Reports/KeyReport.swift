@@ -42,6 +42,9 @@ public enum KeyReport {
         if includeZone { writer.field("zone", published.zoneText(comment: zoneComment(key))) }
         writer.field("privateKeyPath", key.privateKeyPath)
         writer.field("fingerprint", key.fingerprint)
+        writer.field("kind", key.kind.rawValue)
+        writer.field("cnameTarget", key.cnameTarget)
+        writer.field("lastSeenAt", key.lastSeenAt.map(Timestamp.iso8601))
         for (name, date) in dates(key) {
             writer.field(name, date.map(Timestamp.iso8601))
         }
@@ -58,7 +61,7 @@ public enum KeyReport {
     // MARK: CSV (RFC 4180)
 
     public static let csvHeader =
-        "domain,selector,provider,usage,owner,algorithm,bits,state,name,ttl,fingerprint,private_key_path,created_at,published_at,activated_at,expires_at,retired_at,revoked_at,value\r\n"
+        "domain,selector,provider,usage,owner,algorithm,bits,state,name,ttl,fingerprint,private_key_path,created_at,published_at,activated_at,expires_at,retired_at,revoked_at,value,kind,cname_target,last_seen_at\r\n"
 
     public static func csvRow(_ key: RegisteredKey) -> String {
         var fields = [
@@ -68,6 +71,7 @@ public enum KeyReport {
         ]
         fields += dates(key).map { $0.1.map(Timestamp.iso8601) ?? "" }
         fields.append(key.record.text)
+        fields += [key.kind.rawValue, key.cnameTarget ?? "", key.lastSeenAt.map(Timestamp.iso8601) ?? ""]
         return fields.map(csvField).joined(separator: ",") + "\r\n"
     }
 
@@ -91,7 +95,8 @@ public enum KeyReport {
     public static func tableRow(_ key: RegisteredKey) -> [String] {
         [
             key.domain.ascii, key.selector.name, key.provider.identifier, key.usage.name, key.owner.address,
-            "\(key.algorithm.rawValue)-\(key.bits)", key.state.rawValue, Timestamp.day(key.createdAt),
+            "\(key.algorithm.rawValue)-\(key.bits)", key.kind == .external ? "\(key.state.rawValue) (tracked)" : key.state.rawValue,
+            Timestamp.day(key.createdAt),
             key.expiresAt.map(Timestamp.day) ?? "-",
         ]
     }
@@ -125,6 +130,11 @@ public enum KeyReport {
             ("Key", "\(key.algorithm.rawValue)-\(key.bits)"), ("State", key.state.rawValue),
             ("Fingerprint", key.fingerprint), ("Private key", key.privateKeyPath ?? "-"), ("TTL", String(key.ttl)),
         ]
+        if key.kind == .external {
+            fields[9] = ("Private key", "held by \(key.provider) (provider-managed selector, tracked)")
+            fields.append(("CNAME target", key.cnameTarget ?? "- (TXT in the zone)"))
+            fields.append(("Last seen", key.lastSeenAt.map(Timestamp.iso8601) ?? "-"))
+        }
         for (name, date) in dates(key) {
             let label = name.replacingOccurrences(of: "At", with: "").capitalized
             fields.append((label, date.map(Timestamp.iso8601) ?? "-"))
