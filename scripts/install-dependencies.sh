@@ -6,7 +6,8 @@ set -euo pipefail
 
 packages=(pkg-config libssl-dev openssl libsqlite3-dev libidn2-dev libldns-dev)
 if [[ "${1:-}" == "--tests" ]]; then
-    packages+=(bind9 bind9-utils bind9-dnsutils python3 iproute2 systemd)
+    # opendkim-tools: opendkim-testkey reads the exported KeyTable (template tests).
+    packages+=(bind9 bind9-utils bind9-dnsutils python3 iproute2 systemd opendkim-tools)
 fi
 
 missing=()

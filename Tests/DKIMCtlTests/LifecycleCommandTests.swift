@@ -50,7 +50,7 @@ private let hour: TimeInterval = 3600
         #expect(try dkimctl.run(["config", "init"]).status == 0)
         let checked = try dkimctl.run(["config", "check"])
         #expect(checked.status == 0)
-        #expect(checked.standardOutput.contains("self-hosted/notifications: owner mail-team@example.org, rsa-2048, rotation 182d, lead 14d, grace 7d, ttl 1800→86400, revocation empty-p"))
+        #expect(checked.standardOutput.contains("mailgun/notifications: owner mail-team@example.org, rsa-2048, rotation 182d, lead 14d, grace 7d, ttl 1800→86400, revocation empty-p"))
         let again = try dkimctl.run(["config", "init"])
         #expect(again.status == 64)
         #expect(again.errorLines.first?.contains("already exists; refusing to overwrite it") == true)

@@ -29,6 +29,17 @@ public enum ConfigurationExample {
         #   timeout: 2
         #   retries: 2
 
+        # Templates of your own, overriding the embedded ones by name ('dkimctl templates list').
+        # templates: /etc/dkimctl/templates
+
+        # Profiles for custom providers (used as provider custom:NAME); 'dkimctl providers' lists them all.
+        # providers:
+        #   partner-relay:
+        #     name: Partner relay
+        #     algorithms: [rsa]
+        #     bits: [2048]
+        #     maxSelectorLength: 63
+
         domains:
           example.org:
             # How records reach DNS. One of:

@@ -34,6 +34,7 @@ extension DKIMCtl {
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var configurationFile: ConfigurationOption
+        @OptionGroup var templates: TemplateOptions
 
         @Option(help: "The sending domain (d=), e.g. example.org. IDN names are converted to A-labels.")
         var domain: String
@@ -90,7 +91,9 @@ extension DKIMCtl {
             let specification = try KeySpecification(algorithm: algorithm, bits: bits)
             let selector = try selector.map(Selector.init)
             let pattern = try SelectorPattern(selectorPattern)
-            let profile = try configurationFile.load(context, required: false, checkEnvironment: false).providers.profile(for: provider)
+            let configuration = try configurationFile.load(context, required: false, checkEnvironment: false)
+            let profile = configuration.providers.profile(for: provider)
+            let library = try templates.library(configuration)
             try profile.check(specification)
             guard let owner = try owner.map(Owner.init) ?? context.registry.defaultOwner() else {
                 throw DKIMError(.invalidInput, "no owner for the new key: pass --owner ADDR, or record a default with 'dkimctl init --owner ADDR'")
@@ -110,7 +113,9 @@ extension DKIMCtl {
                     selector: selector, pattern: pattern, ttl: ttl, recordOptions: options, profile: profile),
                 at: context.now)
 
-            Output.standard.write(KeyReport.record(key, format: format))
+            // zone and value come from the record templates, as with 'dkimctl record'.
+            Output.standard.write(
+                format == .json ? KeyReport.record(key, format: .json) : try library.render("record/\(format.rawValue)", TemplateContexts.record(key)))
             if format != .json {
                 Output.note("private key written to \(key.privateKeyPath ?? "-") (mode 0600)")
                 Output.note("key \(key.selector) is pending: publish the record at \(key.recordName.absolute)")
