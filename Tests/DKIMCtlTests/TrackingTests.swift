@@ -88,8 +88,9 @@ import Testing
         ])
         #expect(cname.status == 0, "\(cname.standardOutput)\(cname.standardError)")
         let cnameReport = try #require(try json(cname.standardOutput).first)
-        #expect(cnameReport["cnameTarget"] as? String == Self.target)
-        #expect(cnameReport["fingerprint"] as? String == microsoft.fingerprint)
+        let cnameKey = try #require(cnameReport["key"] as? [String: Any])
+        #expect(cnameKey["cnameTarget"] as? String == Self.target && cnameKey["kind"] as? String == "external")
+        #expect(cnameKey["fingerprint"] as? String == microsoft.fingerprint && cnameKey["usage"] as? String == "staff")
         #expect(cnameReport["change"] as? String == "tracked" && cnameReport["verdict"] as? String == "pass")
         #expect(cnameReport["warnings"] as? [String] == [])
 
@@ -137,8 +138,9 @@ import Testing
         #expect(rotated.status == 0, "\(rotated.standardOutput)\(rotated.standardError)")
         let changes = try json(rotated.standardOutput)
         #expect(changes.map { $0["change"] as? String ?? "" } == ["changed", "changed"])
-        #expect(changes[0]["previousFingerprint"] as? String == google.fingerprint && changes[0]["fingerprint"] as? String == google2.fingerprint)
-        #expect(changes[1]["previousFingerprint"] as? String == microsoft.fingerprint && changes[1]["fingerprint"] as? String == microsoft2.fingerprint)
+        func fingerprint(_ change: [String: Any]) -> String? { (change["key"] as? [String: Any])?["fingerprint"] as? String }
+        #expect(changes[0]["previousFingerprint"] as? String == google.fingerprint && fingerprint(changes[0]) == google2.fingerprint)
+        #expect(changes[1]["previousFingerprint"] as? String == microsoft.fingerprint && fingerprint(changes[1]) == microsoft2.fingerprint)
         for (selector, before, after) in [("google", google, google2), ("selector1", microsoft, microsoft2)] {
             let key = try world.key(selector)
             #expect(key.fingerprint == after.fingerprint && key.publicKey == after.dkimPublicKey)

@@ -9,12 +9,9 @@ extension SQLiteRegistry {
         let time = Timestamp.truncatedToMilliseconds(time)
         return try write { db in
             let domain = registration.domain.ascii
-            if try Self.keyID(db, domain: domain, selector: registration.selector.name) != nil {
-                throw DKIMError(.conflict, "selector '\(registration.selector)' already exists for \(domain)")
-            }
-            let slotID = try Self.slotID(
-                domain: registration.domain, provider: registration.provider, usage: registration.usage, owner: registration.owner,
-                db: db, actor: actor, time: time)
+            let slotID = try Self.slotForNewKey(
+                selector: registration.selector, domain: registration.domain, provider: registration.provider,
+                usage: registration.usage, owner: registration.owner, db: db, actor: actor, time: time)
             let seen = registration.observation
             try db.execute(
                 sql: """

@@ -107,12 +107,9 @@ public struct SQLiteRegistry: KeyRegistry {
         let time = Timestamp.truncatedToMilliseconds(time)
         return try write { db in
             let domain = registration.domain.ascii
-            if try Self.keyID(db, domain: domain, selector: registration.selector.name) != nil {
-                throw DKIMError(.conflict, "selector '\(registration.selector)' already exists for \(domain)")
-            }
-            let slotID = try Self.slotID(
-                domain: registration.domain, provider: registration.provider, usage: registration.usage, owner: registration.owner,
-                db: db, actor: actor, time: time)
+            let slotID = try Self.slotForNewKey(
+                selector: registration.selector, domain: registration.domain, provider: registration.provider,
+                usage: registration.usage, owner: registration.owner, db: db, actor: actor, time: time)
             let options = registration.recordOptions
             try db.execute(
                 sql: """
@@ -418,6 +415,17 @@ public struct SQLiteRegistry: KeyRegistry {
 
     static func keyID(_ db: Database, domain: String, selector: String) throws -> Int64? {
         try Int64.fetchOne(db, sql: "SELECT id FROM key WHERE domain = ? AND selector = ?", arguments: [domain, selector])
+    }
+
+    /// For a key about to be inserted: refuses a selector the domain already uses, then
+    /// returns its slot's id (see `slotID`).
+    static func slotForNewKey(
+        selector: Selector, domain: DomainName, provider: Provider, usage: Usage, owner: Owner, db: Database, actor: Actor, time: Date
+    ) throws -> Int64 {
+        if try keyID(db, domain: domain.ascii, selector: selector.name) != nil {
+            throw DKIMError(.conflict, "selector '\(selector)' already exists for \(domain.ascii)")
+        }
+        return try slotID(domain: domain, provider: provider, usage: usage, owner: owner, db: db, actor: actor, time: time)
     }
 
     /// The slot's id, creating the slot or updating its owner (with an event) as needed.

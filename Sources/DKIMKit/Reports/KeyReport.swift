@@ -3,16 +3,12 @@ import Foundation
 /// How keys are shown to people and handed to other programs: the record
 /// formats of `new` and `record`, and the table, CSV and JSON of `list` and `show`.
 public enum KeyReport {
-    /// `new`/`record` output in `format`.
-    public static func record(_ key: RegisteredKey, format: RecordFormat) -> String {
-        switch format {
-        case .zone: return key.publishedRecord.zoneText(comment: zoneComment(key))
-        case .value: return key.record.text + "\n"
-        case .json:
-            var writer = JSONWriter(pretty: true)
-            object(key, includeZone: true, into: &writer)
-            return writer.text + "\n"
-        }
+    /// `new --format json` and `record --format json`: the key and its record as one object.
+    /// (The other record formats are templates: `record/zone`, `record/value`, …)
+    public static func recordJSON(_ key: RegisteredKey) -> String {
+        var writer = JSONWriter(pretty: true)
+        object(key, includeZone: true, into: &writer)
+        return writer.text + "\n"
     }
 
     /// `; mailgun/notifications key for example.org: rsa-2048, created 2026-11-23, owner …, state pending`

@@ -21,21 +21,14 @@ public enum TrackingReport {
         return text
     }
 
+    /// One object per selector: `change` (`tracked`, `unchanged`, `changed`, `unresolved`), the
+    /// previous fingerprint and CNAME target when changed, `problems`, `verdict`, `warnings`, and
+    /// `key`, the key as `list --format json` shows it.
     public static func json(_ outcomes: [TrackingOutcome]) -> String {
         var writer = JSONWriter(pretty: true)
         writer.beginArray()
         for outcome in outcomes {
-            let key = outcome.key
             writer.beginObject()
-            writer.field("domain", key.domain.ascii)
-            writer.field("selector", key.selector.name)
-            writer.field("provider", key.provider.identifier)
-            writer.field("usage", key.usage.name)
-            writer.field("owner", key.owner.address)
-            writer.field("cnameTarget", key.cnameTarget)
-            writer.field("algorithm", key.algorithm.rawValue)
-            writer.field("bits", key.bits)
-            writer.field("fingerprint", key.fingerprint)
             switch outcome.change {
             case .tracked: writer.field("change", "tracked")
             case .unchanged: writer.field("change", "unchanged")
@@ -49,6 +42,8 @@ public enum TrackingReport {
             }
             writer.field("verdict", outcome.check.verdict.rawValue)
             writer.field("warnings", outcome.warnings)
+            writer.key("key")
+            KeyReport.object(outcome.key, includeZone: false, into: &writer)
             writer.endObject()
         }
         writer.endArray()

@@ -115,7 +115,7 @@ extension DKIMCtl {
 
             // zone and value come from the record templates, as with 'dkimctl record'.
             Output.standard.write(
-                format == .json ? KeyReport.record(key, format: .json) : try library.render("record/\(format.rawValue)", TemplateContexts.record(key)))
+                format == .json ? KeyReport.recordJSON(key) : try library.render("record/\(format.rawValue)", TemplateContexts.record(key)))
             if format != .json {
                 Output.note("private key written to \(key.privateKeyPath ?? "-") (mode 0600)")
                 Output.note("key \(key.selector) is pending: publish the record at \(key.recordName.absolute)")

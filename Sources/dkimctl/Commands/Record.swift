@@ -37,7 +37,7 @@ extension DKIMCtl {
             let library = try templates.library(configuration)
             let key = try key.find(in: context.registry)
             if format == RecordFormat.json.rawValue {
-                Output.standard.write(KeyReport.record(key, format: .json))
+                Output.standard.write(KeyReport.recordJSON(key))
                 return
             }
             guard library.entry("record/\(format)") != nil else {
