@@ -20,6 +20,16 @@ echo "== A self-hosted key for support@, owned by the help desk, as one line for
 "$dkimctl" new --domain example.org --provider self-hosted --usage support \
     --owner helpdesk@example.org --format value
 echo
+echo "== Amazon SES cannot take an Ed25519 key (refused, nothing written):"
+"$dkimctl" new --domain example.org --provider amazon-ses --algorithm ed25519 || true
+echo
+selector="mailgun-notifications-$(date -u +%Y%m%d)"
+echo "== The same Mailgun key as an Amazon Route 53 change batch (one of the record templates):"
+"$dkimctl" record "$selector" --domain example.org --format route53
+echo
+echo "== Handing it to Mailgun (the private key is read from its file when the script runs):"
+"$dkimctl" handoff "$selector" --domain example.org
+echo
 echo "== The register ($state/registry.sqlite):"
 "$dkimctl" list
 echo

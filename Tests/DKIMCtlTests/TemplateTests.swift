@@ -383,6 +383,26 @@ import Testing
         #expect(none.errorLines == ["dkimctl: error: provider self-hosted has no hand-off: your MTA reads the key file ('dkimctl export mta') (hand-offs exist for: mailgun, amazon-ses)"])
     }
 
+    /// The defaults are inside the binary: a copy elsewhere, run from elsewhere, renders them all.
+    @Test func aCopiedBinaryCarriesItsTemplates() throws {
+        let world = try World()
+        let copy = world.path("elsewhere/dkimctl")
+        try FileManager.default.createDirectory(atPath: world.path("elsewhere"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: DKIMCtlBinary.locate(), toPath: copy)
+        let listed = try ProcessRunner.run(copy, ["templates", "list", "--format", "json", "--state-dir", world.dkimctl.stateDirectory])
+        #expect(listed.status == 0, "\(listed.standardError)")
+        let entries = try #require(try JSONSerialization.jsonObject(with: Data(listed.standardOutput.utf8)) as? [[String: Any]])
+        let sourceTemplates = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Templates").path
+        let files = (FileManager.default.enumerator(atPath: sourceTemplates)?.allObjects as? [String] ?? [])
+            .filter { $0.hasSuffix(".mustache") }.map { String($0.dropLast(".mustache".count)) }.sorted()
+        #expect(entries.map { $0["name"] as? String ?? "" } == files)
+        #expect(entries.allSatisfy { $0["origin"] as? String == "embedded" })
+        let route53 = try ProcessRunner.run(
+            "/bin/sh", ["-c", "cd / && \(copy) record mailgun-notifications-20261123 --domain example.org --format route53 --state-dir \(world.dkimctl.stateDirectory)"])
+        #expect(route53.status == 0 && route53.standardOutput.contains("\"Action\": \"UPSERT\""), "\(route53.standardError)")
+    }
+
     /// A user directory replaces one template; the others still come from the embedded defaults.
     /// A broken user template is reported with its file, line and column.
     @Test func userTemplatesOverrideByNameAndBrokenOnesAreLocated() throws {
