@@ -291,7 +291,10 @@ import Testing
         let units = world.path("units")
         try world.expectSuccess(["export", "units", "--format", "systemd", "--output", units, "--interval", "30min"])
         let files = try FileManager.default.contentsOfDirectory(atPath: units).sorted()
-        #expect(files == ["dkimctl-rotate.service", "dkimctl-rotate.timer", "dkimctl-scheduler.service"])
+        #expect(files == [
+            "dkimctl-rotate.service", "dkimctl-rotate.timer", "dkimctl-scheduler.service", "dkimctl-track-refresh.service",
+            "dkimctl-track-refresh.timer",
+        ])
         let service = try String(contentsOfFile: units + "/dkimctl-rotate.service", encoding: .utf8)
         let execStart = try #require(service.split(separator: "\n").first { $0.hasPrefix("ExecStart=") })
         let binary = String(execStart.dropFirst("ExecStart=".count).split(separator: " ")[0])
@@ -304,11 +307,14 @@ import Testing
         // Unknown keys are only warnings to systemd-analyze: any output is a failure here.
         #expect(verified.standardOutput.isEmpty && verified.standardError.isEmpty, "\(verified.standardOutput)\(verified.standardError)")
 
-        // cron: one entry, five time fields, the user, then this binary.
+        // cron: two entries, five time fields, the user, then this binary.
         let cron = try world.expectSuccess(["export", "units", "--format", "cron"]).standardOutput
-        let entry = try #require(cron.split(separator: "\n").first { $0.first?.isNumber == true })
-        let fields = entry.split(separator: " ", maxSplits: 6)
-        #expect(fields.count == 7 && fields[5] == "root" && fields[6].hasPrefix(binary + " rotate --state-dir "), "\(entry)")
+        let entries = cron.split(separator: "\n").filter { $0.first?.isNumber == true }
+        #expect(entries.count == 2)
+        for (entry, command) in zip(entries, ["rotate", "track --refresh"]) {
+            let fields = entry.split(separator: " ", maxSplits: 6)
+            #expect(fields.count == 7 && fields[5] == "root" && fields[6].hasPrefix(binary + " \(command) --state-dir "), "\(entry)")
+        }
     }
 
     /// Hand-offs run against stand-ins for curl and aws: the key they receive is the registered
@@ -427,7 +433,7 @@ import Testing
         #expect(entry("record/value")?["file"] as? String == user + "/record/value.mustache")
         #expect(entry("record/short")?["origin"] as? String == "user" && entry("record/short")?["overridesDefault"] as? Bool == false)
         #expect(entry("record/zone")?["origin"] as? String == "embedded")
-        #expect(entries.count == 23)
+        #expect(entries.count == 25)
 
         // The configuration's 'templates:' does the same.
         try "templates: \(user)\n".write(toFile: world.scratch.file("state/dkimctl.yaml"), atomically: true, encoding: .utf8)
