@@ -423,6 +423,12 @@ import Testing
         // Plain text: no HTML escaping of <, > or &, even without the pragma.
         #expect(overridden == "\(selector)._domainkey.example.org. IN TXT <\(key.record.text)> & team@example.org\n")
         #expect(try world.render(selector, "short", extra: ["--templates", user]) == "\(selector) 2048\n")
+        // An unknown format is refused with the ones that exist, the user's included.
+        let unknown = try world.dkimctl.run(["record", selector, "--domain", "example.org", "--format", "bind9", "--templates", user])
+        #expect(unknown.status == 64)
+        #expect(unknown.errorLines == [
+            "dkimctl: error: record format 'bind9' is not known (allowed: json, cloudflare, nsupdate, route53, short, terraform-cloudflare, terraform-route53, value, zone)"
+        ])
         // Others still embedded.
         #expect(try world.render(selector, "zone", extra: ["--templates", user]) == (try world.render(selector, "zone")))
 
