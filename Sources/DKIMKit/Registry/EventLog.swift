@@ -60,16 +60,39 @@ enum EventHash {
     }
 }
 
+/// One place where the event chain is broken.
+public struct ChainBreak: Sendable, Equatable {
+    /// The event the break was found at; nil when the end of the log is missing.
+    public let eventID: Int64?
+    public let action: String?
+    public let time: String?
+    /// What is wrong, in words.
+    public let problem: String
+}
+
 /// The outcome of checking the whole event chain.
 public struct EventChainVerification: Sendable, Equatable {
     /// How many events were checked.
     public let eventCount: Int
     /// The hash of the last event (the value to record outside the registry).
     public let headHash: String
-    /// Problems found, in log order; empty when the chain is intact.
-    public let problems: [String]
+    /// The id of the last event.
+    public let headID: Int64
+    /// Where the chain is broken, in log order; empty when it is intact.
+    public let breaks: [ChainBreak]
 
-    public var isIntact: Bool { problems.isEmpty }
+    public init(eventCount: Int, headHash: String, headID: Int64, breaks: [ChainBreak]) {
+        self.eventCount = eventCount
+        self.headHash = headHash
+        self.headID = headID
+        self.breaks = breaks
+    }
+
+    /// The breaks as sentences.
+    public var problems: [String] { breaks.map(\.problem) }
+    public var isIntact: Bool { breaks.isEmpty }
+    /// The first broken link: where an auditor starts looking.
+    public var firstBreak: ChainBreak? { breaks.first }
 }
 
 /// What an event says happened, before the log gives it an id, time and hashes.

@@ -94,6 +94,12 @@ public protocol KeyRegistry: Sendable {
 
     /// Recomputes every event's hash and link, and compares the last one with the recorded head.
     func verifyEventChain() throws -> EventChainVerification
+
+    /// The id of the event whose hash is `hash`, if any (an auditor's head from a previous audit).
+    func eventID(withHash hash: String) throws -> Int64?
+
+    /// Calls `body` for every event at or after `time` (all when nil), in log order.
+    func forEachEvent(since time: Date?, _ body: (RegistryEvent) throws -> Void) throws
 }
 
 extension KeyRegistry {

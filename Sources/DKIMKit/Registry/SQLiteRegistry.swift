@@ -337,7 +337,7 @@ public struct SQLiteRegistry: KeyRegistry {
 
     public func verifyEventChain() throws -> EventChainVerification {
         try read { db in
-            var problems: [String] = []
+            var breaks: [ChainBreak] = []
             var previousHash = RegistryEvent.genesisHash
             var count = 0
             var previousID: Int64 = 0
@@ -345,14 +345,16 @@ public struct SQLiteRegistry: KeyRegistry {
             while let row = try cursor.next() {
                 let event = Self.decodeEvent(row)
                 count += 1
-                if event.previousHash != previousHash {
-                    problems.append("event \(event.id) (\(event.action)) does not link to the event before it: an event was removed, inserted or altered before it")
-                }
-                if event.computedHash != event.hash {
-                    problems.append("event \(event.id) (\(event.action)) was altered: its stored hash does not match its content")
+                func broken(_ problem: String) {
+                    breaks.append(ChainBreak(eventID: event.id, action: event.action, time: event.time, problem: problem))
                 }
                 if event.id != previousID + 1 {
-                    problems.append("event ids jump from \(previousID) to \(event.id): events are missing")
+                    broken("event ids jump from \(previousID) to \(event.id): \(event.id - previousID - 1) event(s) before event \(event.id) were removed")
+                }
+                if event.computedHash != event.hash {
+                    broken("event \(event.id) (\(event.action), \(event.time)) was altered: its stored hash does not match its content")
+                } else if event.previousHash != previousHash {
+                    broken("event \(event.id) (\(event.action), \(event.time)) does not link to the event before it: events were removed, inserted or reordered before it")
                 }
                 previousID = event.id
                 previousHash = event.hash
@@ -360,9 +362,25 @@ public struct SQLiteRegistry: KeyRegistry {
             let headID = try Self.meta(db, "event_head_id").flatMap { Int64($0) } ?? 0
             let headHash = try Self.meta(db, "event_head_hash") ?? RegistryEvent.genesisHash
             if headID != previousID || headHash != previousHash {
-                problems.append("the log ends at event \(previousID) but the registry recorded event \(headID) as the last: events were removed from the end")
+                breaks.append(ChainBreak(
+                    eventID: nil, action: nil, time: nil,
+                    problem: "the log ends at event \(previousID) but the registry recorded event \(headID) as the last: events were removed from the end"))
             }
-            return EventChainVerification(eventCount: count, headHash: previousHash, problems: problems)
+            return EventChainVerification(eventCount: count, headHash: previousHash, headID: previousID, breaks: breaks)
+        }
+    }
+
+    public func eventID(withHash hash: String) throws -> Int64? {
+        try read { db in try Int64.fetchOne(db, sql: "SELECT id FROM event WHERE hash = ?", arguments: [hash.lowercased()]) }
+    }
+
+    public func forEachEvent(since time: Date?, _ body: (RegistryEvent) throws -> Void) throws {
+        try read { db in
+            // `time` is ISO 8601 UTC with milliseconds: text order is time order.
+            let cursor = try Row.fetchCursor(
+                db, sql: "SELECT * FROM event WHERE time >= ? ORDER BY id",
+                arguments: [time.map(Timestamp.iso8601Milliseconds) ?? ""])
+            while let row = try cursor.next() { try body(Self.decodeEvent(row)) }
         }
     }
 

@@ -1,0 +1,115 @@
+import ArgumentParser
+import DKIMKit
+import Foundation
+
+extension DKIMCtl {
+    struct Audit: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Answer an auditor: prove the event log untouched and export it.",
+            discussion: """
+                The event log is a SHA-256 hash chain (runbooks/audit-event-chain.md says how each \
+                hash is computed): 'audit verify' checks it from the first event to the last and names \
+                the first broken link; 'audit events' exports the events with their hashes so that an \
+                auditor can check them again with a few lines of any language.
+
+                Examples:
+                  dkimctl audit verify
+                  dkimctl audit verify --expect-head 3f1c…   (the head hash kept from the last audit)
+                  dkimctl audit events --format csv --output events.csv
+                """,
+            subcommands: [VerifyChain.self, Events.self])
+
+        struct VerifyChain: DKIMCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "verify",
+                abstract: "Check the event chain from the first event to the last; report the first broken link.",
+                discussion: """
+                    Exit status: 0 the chain is intact (and continues --expect-head); 1 it is broken: an event \
+                    was edited, removed, inserted or reordered, or the end of the log is missing.
+
+                    Keep the printed head hash outside the registry; pass it as --expect-head next time to \
+                    prove the log still continues it.
+                    """)
+
+            @OptionGroup var global: GlobalOptions
+
+            @Option(help: ArgumentHelp("The head hash kept from the last audit: it must still be in the log.", valueName: "sha256"))
+            var expectHead: String?
+
+            @Option(help: "Output: text or json.")
+            var format: ReportFormat = .text
+
+            func run(_ context: CommandContext) throws {
+                let verification = try context.registry.verifyEventChain()
+                var continuation: HeadContinuation?
+                if let expectHead {
+                    guard expectHead.count == 64, expectHead.allSatisfy(\.isHexDigit) else {
+                        throw DKIMError(.invalidInput, "head hash '\(expectHead)' is not a SHA-256 (allowed: 64 hexadecimal digits)")
+                    }
+                    continuation = HeadContinuation(hash: expectHead.lowercased(), eventID: try context.registry.eventID(withHash: expectHead))
+                }
+                Output.standard.write(
+                    format == .json
+                        ? EventReport.verificationJSON(verification, expectedHead: continuation)
+                        : EventReport.verificationText(verification, expectedHead: continuation))
+                if !verification.isIntact || continuation?.found == false { throw ExitCode.failure }
+            }
+        }
+
+        struct Events: DKIMCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Export the event log with its hashes (CSV or JSON Lines).",
+                discussion: """
+                    Columns: id, time, actor, key_id, domain, selector, action, from_state, to_state, details, \
+                    previous_hash, hash — the values exactly as hashed. In CSV every present value is quoted \
+                    and a missing (NULL) value is an empty, unquoted field; in JSON Lines it is null. With \
+                    --since, the first exported event links to one before it: check the chain from its \
+                    previous_hash.
+                    """)
+
+            enum Format: String, ExpressibleByArgument, CaseIterable {
+                case csv
+                case json
+            }
+
+            @OptionGroup var global: GlobalOptions
+
+            @Option(help: ArgumentHelp("Only events at or after this time (ISO 8601 or YYYY-MM-DD, UTC).", valueName: "time"))
+            var since: String?
+
+            @Option(help: "Output: csv or json (JSON Lines).")
+            var format: Format = .csv
+
+            @Option(help: ArgumentHelp("Write to this file (atomically) instead of standard output.", valueName: "file"))
+            var output: String?
+
+            func run(_ context: CommandContext) throws {
+                let start = try since.map(AuditOptions.parseTime)
+                var text = format == .csv ? EventReport.csvHeader : ""
+                try context.registry.forEachEvent(since: start) { event in
+                    text += format == .csv ? EventReport.csvRow(event) : EventReport.jsonLine(event)
+                }
+                try AuditOptions.write(text, to: output)
+            }
+        }
+    }
+}
+
+/// What the audit commands share: times given by the auditor, and writing a report.
+enum AuditOptions {
+    /// `2026-05-01` (midnight UTC) or a full ISO 8601 time.
+    static func parseTime(_ text: String) throws -> Date {
+        if let date = Timestamp.parse(text) ?? Timestamp.parse(text + "T00:00:00Z") { return date }
+        throw DKIMError(.invalidInput, "time '\(text)' is not a date (allowed: YYYY-MM-DD or ISO 8601, e.g. 2026-05-01T00:00:00Z)")
+    }
+
+    /// To standard output, or atomically to `path` (mode 0644; a reader never sees half a report).
+    static func write(_ text: String, to path: String?) throws {
+        guard let path else {
+            Output.standard.write(text)
+            return
+        }
+        try AtomicFile.write(Data(text.utf8), to: path, mode: 0o644, replacing: true)
+        Output.note("wrote \(path)")
+    }
+}

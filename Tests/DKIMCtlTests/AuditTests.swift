@@ -1,0 +1,160 @@
+import DKIMKit
+import DKIMTestSupport
+import Foundation
+import Testing
+
+/// `audit verify` and `audit events`: tampering is found and named, and the
+/// exported events re-verify with an independent implementation (Python).
+@Suite struct AuditChainTests {
+    /// A registry with a few events, built by the real commands (events 1–7).
+    private func registry() throws -> (TemporaryDirectory, DKIMCtlBinary) {
+        let directory = try TemporaryDirectory("audit")
+        let dkimctl = DKIMCtlBinary(stateDirectory: directory.file("state"), environment: ["DKIMCTL_NOW": "2026-11-23T10:00:00Z"])
+        for arguments in [
+            ["init", "--owner", "team@example.org"],
+            ["new", "--domain", "example.org", "--provider", "self-hosted", "--algorithm", "ed25519"],
+            ["new", "--domain", "example.org", "--provider", "custom:crm", "--usage", "support", "--owner", "help@example.org", "--algorithm", "ed25519"],
+            ["activate", "self-hosted-default-20261123", "--domain", "example.org", "--force", "--reason", "audit test"],
+        ] {
+            let result = try dkimctl.run(arguments)
+            #expect(result.status == 0, "\(arguments): \(result.standardError)")
+        }
+        return (directory, dkimctl)
+    }
+
+    /// Runs SQL on the registry with the append-only triggers dropped, as an attacker with file access would.
+    private func tamper(_ dkimctl: DKIMCtlBinary, _ sql: String) throws {
+        let script = """
+            import sqlite3, sys
+            db = sqlite3.connect(sys.argv[1])
+            db.executescript("DROP TRIGGER event_append_only_update; DROP TRIGGER event_append_only_delete;" + sys.argv[2])
+            db.commit()
+            """
+        let result = try ProcessRunner.run(
+            try #require(ProcessRunner.which("python3")), ["-c", script, dkimctl.stateDirectory + "/registry.sqlite", sql])
+        #expect(result.status == 0, "\(result.standardError)")
+    }
+
+    struct Tampering: Sendable, CustomTestStringConvertible {
+        let name: String
+        let sql: String
+        /// The event the report must name first (nil: the end of the log).
+        let firstEvent: Int?
+        let problem: String
+        var testDescription: String { name }
+    }
+
+    static let tamperings: [Tampering] = [
+        .init(name: "edited field", sql: "UPDATE event SET actor = 'someone-else@host' WHERE id = 5;", firstEvent: 5,
+              problem: "was altered: its stored hash does not match its content"),
+        .init(name: "deleted event", sql: "DELETE FROM event WHERE id = 5;", firstEvent: 6,
+              problem: "event ids jump from 4 to 6: 1 event(s) before event 6 were removed"),
+        .init(
+            name: "two events reordered",
+            sql: """
+                CREATE TEMP TABLE a AS SELECT * FROM event WHERE id = 4; CREATE TEMP TABLE b AS SELECT * FROM event WHERE id = 5;
+                UPDATE event SET time = (SELECT time FROM b), actor = (SELECT actor FROM b), key_id = (SELECT key_id FROM b),
+                  domain = (SELECT domain FROM b), selector = (SELECT selector FROM b), action = (SELECT action FROM b),
+                  from_state = (SELECT from_state FROM b), to_state = (SELECT to_state FROM b), details = (SELECT details FROM b),
+                  previous_hash = (SELECT previous_hash FROM b), hash = 'x' || (SELECT hash FROM b) WHERE id = 4;
+                UPDATE event SET time = (SELECT time FROM a), actor = (SELECT actor FROM a), key_id = (SELECT key_id FROM a),
+                  domain = (SELECT domain FROM a), selector = (SELECT selector FROM a), action = (SELECT action FROM a),
+                  from_state = (SELECT from_state FROM a), to_state = (SELECT to_state FROM a), details = (SELECT details FROM a),
+                  previous_hash = (SELECT previous_hash FROM a), hash = (SELECT hash FROM a) WHERE id = 5;
+                UPDATE event SET hash = substr(hash, 2) WHERE id = 4;
+                """,
+            firstEvent: 4, problem: "was altered: its stored hash does not match its content"),
+        .init(name: "truncated tail", sql: "DELETE FROM event WHERE id >= (SELECT max(id) - 1 FROM event);", firstEvent: nil,
+              problem: "events were removed from the end"),
+    ]
+
+    @Test func anUntouchedLogVerifies() throws {
+        let (scratch, dkimctl) = try registry()
+        defer { withExtendedLifetime(scratch) {} }
+        let result = try dkimctl.run(["audit", "verify", "--format", "json"])
+        #expect(result.status == 0, "\(result.standardOutput)\(result.standardError)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any])
+        #expect(report["intact"] as? Bool == true && report["firstBreak"] is NSNull)
+        let count = try #require(report["eventCount"] as? Int)
+        #expect(count >= 7 && report["headId"] as? Int == count)
+        let head = try #require(report["headHash"] as? String)
+        // The head kept from this audit proves the next one continues it.
+        #expect(try dkimctl.run(["new", "--domain", "example.org", "--provider", "self-hosted", "--usage", "alerts", "--algorithm", "ed25519"]).status == 0)
+        let next = try dkimctl.run(["audit", "verify", "--expect-head", head])
+        #expect(next.status == 0)
+        #expect(next.standardOutput.contains("the head kept from the last audit (\(head)) is event \(count): the log continues it"))
+        let bad = try dkimctl.run(["audit", "verify", "--expect-head", "nothex"])
+        #expect(bad.status == 64 && bad.errorLines == ["dkimctl: error: head hash 'nothex' is not a SHA-256 (allowed: 64 hexadecimal digits)"])
+    }
+
+    @Test(arguments: tamperings)
+    func tamperingIsFoundAndNamed(_ tampering: Tampering) throws {
+        let (scratch, dkimctl) = try registry()
+        defer { withExtendedLifetime(scratch) {} }
+        let head = try #require(try SQLiteRegistry.open(path: dkimctl.stateDirectory + "/registry.sqlite", create: false).verifyEventChain().headHash)
+        try tamper(dkimctl, tampering.sql)
+        let result = try dkimctl.run(["audit", "verify", "--format", "json"])
+        #expect(result.status == 1)
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any])
+        #expect(report["intact"] as? Bool == false)
+        let first = try #require(report["firstBreak"] as? [String: Any])
+        #expect(first["eventId"] as? Int == tampering.firstEvent, "\(first)")
+        #expect((first["problem"] as? String)?.contains(tampering.problem) == true, "\(first)")
+        let text = try dkimctl.run(["audit", "verify", "--expect-head", head])
+        #expect(text.status == 1)
+        #expect(text.standardOutput.hasPrefix("event chain BROKEN: "), "\(text.standardOutput)")
+    }
+
+    /// The README's description of the hash, implemented in Python over the CSV export.
+    static let pythonVerifier = """
+        import csv, hashlib, sys
+        rows = list(csv.reader(open(sys.argv[1], newline="", encoding="utf-8")))
+        header, rows = rows[0], rows[1:]
+        fields = header[:-1]
+        previous = rows[0][header.index("previous_hash")] if len(sys.argv) > 2 else "0" * 64
+        for row in rows:
+            text = "dkimctl-event-v1\\n"
+            for name, value in zip(fields, row):
+                # An empty field is NULL: dkimctl never stores an empty string in the nullable columns.
+                text += f"{name}=null\\n" if value == "" else f"{name}={len(value.encode())}:{value}\\n"
+            if row[header.index("previous_hash")] != previous:
+                print("broken link at event", row[0]); sys.exit(1)
+            if hashlib.sha256(text.encode()).hexdigest() != row[-1]:
+                print("altered event", row[0]); sys.exit(1)
+            previous = row[-1]
+        print("ok", len(rows), previous)
+        """
+
+    @Test func exportedEventsReverifyIndependently() throws {
+        let (scratch, dkimctl) = try registry()
+        let csv = scratch.file("events.csv")
+        let exported = try dkimctl.run(["audit", "events", "--format", "csv", "--output", csv])
+        #expect(exported.status == 0, "\(exported.standardError)")
+        try Self.pythonVerifier.write(toFile: scratch.file("verify.py"), atomically: true, encoding: .utf8)
+        let python = try #require(ProcessRunner.which("python3"))
+        let verified = try ProcessRunner.run(python, [scratch.file("verify.py"), csv])
+        let chain = try SQLiteRegistry.open(path: dkimctl.stateDirectory + "/registry.sqlite", create: false).verifyEventChain()
+        #expect(verified.status == 0, "\(verified.standardOutput)\(verified.standardError)")
+        #expect(verified.standardOutput == "ok \(chain.eventCount) \(chain.headHash)\n")
+
+        // The same script catches an edit made to the export.
+        let text = try String(contentsOfFile: csv, encoding: .utf8)
+        try text.replacingOccurrences(of: "\"help@example.org\"", with: "\"h3lp@example.org\"")
+            .write(toFile: scratch.file("edited.csv"), atomically: true, encoding: .utf8)
+        let edited = try ProcessRunner.run(python, [scratch.file("verify.py"), scratch.file("edited.csv")])
+        #expect(edited.status == 1 && edited.standardOutput.hasPrefix("altered event "), "\(edited.standardOutput)")
+
+        // --since: the tail still verifies from its first previous_hash; JSON Lines carry the same values.
+        let since = try dkimctl.run(["audit", "events", "--since", "2026-11-23"])
+        try since.standardOutput.write(toFile: scratch.file("since.csv"), atomically: true, encoding: .utf8)
+        #expect(try ProcessRunner.run(python, [scratch.file("verify.py"), scratch.file("since.csv"), "--tail"]).status == 0)
+        let lines = try dkimctl.run(["audit", "events", "--format", "json"]).standardOutput.split(separator: "\n")
+        #expect(lines.count == chain.eventCount)
+        let last = try #require(try JSONSerialization.jsonObject(with: Data(lines.last!.utf8)) as? [String: Any])
+        #expect(last["hash"] as? String == chain.headHash && last["id"] as? Int == chain.eventCount)
+        let later = try dkimctl.run(["audit", "events", "--since", "2027-01-01"])
+        #expect(later.standardOutput == EventReport.csvHeader)
+        let wrong = try dkimctl.run(["audit", "events", "--since", "last week"])
+        #expect(wrong.status == 64 && wrong.errorLines == ["dkimctl: error: time 'last week' is not a date (allowed: YYYY-MM-DD or ISO 8601, e.g. 2026-05-01T00:00:00Z)"])
+    }
+}
