@@ -158,3 +158,128 @@ import Testing
         #expect(wrong.status == 64 && wrong.errorLines == ["dkimctl: error: time 'last week' is not a date (allowed: YYYY-MM-DD or ISO 8601, e.g. 2026-05-01T00:00:00Z)"])
     }
 }
+
+/// `dkimctl audit` over a registry built by the real commands with a crafted history,
+/// against a BIND serving some of its records and one key nobody registered.
+@Suite struct ComplianceAuditTests {
+    static let start = Timestamp.parse("2026-01-10T09:00:00Z")!
+    static func at(_ days: Double) -> [String: String] {
+        ["DKIMCTL_NOW": Timestamp.iso8601(start.addingTimeInterval(days * 86400))]
+    }
+
+    /// Every finding expected, as (rule, selector).
+    static let expected: Set<String> = [
+        "rotation-overdue overdue", "ttl-not-raised overdue", "rotation-due-soon duesoon", "ttl-not-raised duesoon",
+        "weak-key weak", "no-owner ownerless", "unknown-selector-live s1", "revoked-still-live gone", "testing-flag testing",
+        "private-key-missing lost", "retired-still-published old",
+    ]
+
+    @Test func craftedHistoryGivesEveryFindingAndNothingElse() throws {
+        let scratch = try TemporaryDirectory("compliance")
+        let dkimctl = DKIMCtlBinary(stateDirectory: scratch.file("state"))
+        func run(_ arguments: [String], day: Double, status: Int32 = 0, sourceLocation: SourceLocation = #_sourceLocation) throws -> ProcessResult {
+            let result = try dkimctl.run(arguments, environment: Self.at(day))
+            #expect(result.status == status, "\(arguments): \(result.standardError)", sourceLocation: sourceLocation)
+            return result
+        }
+        try run(["init", "--owner", "team@example.org"], day: 0)
+        let ed = ["--algorithm", "ed25519"]
+        let new = ["new", "--domain", "example.org", "--provider", "self-hosted"]
+        try run(new + ["--usage", "overdue", "--selector", "overdue"] + ed, day: 0)
+        try run(new + ["--usage", "duesoon", "--selector", "duesoon"] + ed, day: 0)
+        try run(["new", "--domain", "example.org", "--provider", "amazon-ses", "--bits", "1024", "--selector", "weak"], day: 0)
+        try run(new + ["--usage", "ownerless", "--selector", "ownerless", "--owner", "unknown@example.org"] + ed, day: 0)
+        try run(new + ["--usage", "gone", "--selector", "gone"] + ed, day: 0)
+        try run(new + ["--usage", "testing", "--selector", "testing", "--testing"] + ed, day: 50)
+        try run(new + ["--usage", "lost", "--selector", "lost"] + ed, day: 50)
+        try run(new + ["--usage", "good", "--selector", "good"] + ed, day: 50)
+        try run(new + ["--usage", "rolled", "--selector", "old"] + ed, day: 0)
+        try run(new + ["--usage", "rolled", "--selector", "successor"] + ed, day: 49)
+        let force = ["--domain", "example.org", "--force", "--reason", "crafted history"]
+        try run(["activate", "overdue", "--rotation", "30d"] + force, day: 1)
+        try run(["activate", "duesoon", "--rotation", "70d"] + force, day: 1)
+        for selector in ["testing", "lost", "good"] { try run(["activate", selector] + force, day: 55) }
+        try run(["activate", "old"] + force, day: 1)
+        try run(["activate", "successor"] + force, day: 50)  // retires old: grace over at day 57
+        try run(["revoke", "gone", "--domain", "example.org", "--reason", "crafted history"], day: 2)
+        try FileManager.default.removeItem(atPath: dkimctl.stateDirectory + "/keys/lost._domainkey.example.org.pem")
+
+        // DNS serves the revoked key's record, the good key's, and a key nobody registered under s1.
+        var records: [String] = []
+        for selector in ["gone", "good", "old", "successor"] {
+            records.append(try run(["record", selector, "--domain", "example.org"], day: 60).standardOutput)
+        }
+        let stranger = try KeyPair.generate(try KeySpecification(algorithm: .rsa))
+        records.append(ZoneText.txt("s1._domainkey", "v=DKIM1; k=rsa; p=" + stranger.dkimPublicKey))
+        let named = try NamedServer(zones: [.init("example.org", ZoneText.zone("example.org", records: records))])
+        let dns = ["--nameserver", "127.0.0.1:\(named.port)", "--timeout", "1"]
+
+        let audit = try run(["audit", "--format", "json"] + dns, day: 60, status: 3)
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(audit.standardOutput.utf8)) as? [String: Any])
+        let findings = try #require(report["findings"] as? [[String: Any]])
+        let found = Set(findings.map { "\($0["rule"] as? String ?? "") \($0["selector"] as? String ?? "")" })
+        #expect(found == Self.expected)
+        #expect(findings.count == Self.expected.count)
+        for finding in findings {
+            let rule = try #require(AuditRule(rawValue: finding["rule"] as? String ?? ""))
+            let severity = finding["selector"] as? String == "weak" ? "error" : rule.severity.rawValue
+            #expect(finding["severity"] as? String == severity)
+            #expect(finding["domain"] as? String == "example.org")
+            #expect((finding["message"] as? String)?.isEmpty == false && finding["source"] as? String == rule.source)
+        }
+        let summary = try #require(report["summary"] as? [String: Any])
+        #expect(summary["keys"] as? Int == 10 && summary["error"] as? Int == 7 && summary["warning"] as? Int == 4)
+        #expect(report["dnsChecked"] as? Bool == true)
+        let keys = try #require(report["keys"] as? [[String: Any]])
+        let overdue = try #require(keys.first { $0["selector"] as? String == "overdue" })
+        #expect(overdue["state"] as? String == "active" && overdue["owner"] as? String == "team@example.org")
+        #expect(overdue["activatedAt"] as? String == "2026-01-11T09:00:00Z" && overdue["expiresAt"] as? String == "2026-02-10T09:00:00Z")
+        #expect(overdue["algorithm"] as? String == "ed25519" && overdue["bits"] as? Int == 256 && overdue["privateKey"] as? String == "present (0600)")
+        let good = try #require(keys.first { $0["selector"] as? String == "good" })
+        #expect((good["findings"] as? [Any])?.isEmpty == true)
+        // The manual publisher: the revoked key's file waits until DNS shows the record withdrawn.
+        #expect(keys.first { $0["selector"] as? String == "gone" }?["privateKey"] as? String == "present (0600) until DNS shows the record withdrawn")
+        #expect(keys.first { $0["selector"] as? String == "lost" }?["privateKey"] as? String == "missing")
+        #expect((report["unknownSelectors"] as? [[String: Any]])?.map { $0["selector"] as? String } == ["s1"])
+
+        // CSV, parsed back column by column.
+        let csvOutput = scratch.file("audit.csv")
+        let written = try run(["audit", "--format", "csv", "--output", csvOutput] + dns, day: 60, status: 3)
+        #expect(written.standardOutput.isEmpty && written.standardError.contains("wrote \(csvOutput)"))
+        let rows = CSV.parse(try String(contentsOfFile: csvOutput, encoding: .utf8))
+        #expect(rows[0] == AuditReport.csvColumns)
+        #expect(rows.count == 1 + 10 + 1 && rows.allSatisfy { $0.count == rows[0].count })
+        func column(_ row: [String], _ name: String) -> String { row[rows[0].firstIndex(of: name)!] }
+        let weak = try #require(rows.first { $0[1] == "weak" })
+        #expect(column(weak, "provider") == "amazon-ses" && column(weak, "algorithm") == "rsa" && column(weak, "bits") == "1024")
+        #expect(column(weak, "state") == "pending" && column(weak, "findings") == "error:weak-key")
+        #expect(column(weak, "created_at") == "2026-01-10T09:00:00Z" && column(weak, "activated_at") == "")
+        let overdueRow = try #require(rows.first { $0[1] == "overdue" })
+        #expect(column(overdueRow, "findings") == "error:rotation-overdue; warning:ttl-not-raised")
+        #expect(column(overdueRow, "expires_at") == "2026-02-10T09:00:00Z" && column(overdueRow, "kind") == "local")
+        let unknownRow = try #require(rows.last)
+        #expect(unknownRow[1] == "s1" && column(unknownRow, "kind") == "unknown" && column(unknownRow, "findings") == "error:unknown-selector-live")
+        let goodRow = try #require(rows.first { $0[1] == "good" })
+        #expect(column(goodRow, "findings") == "" && column(goodRow, "usage") == "good")
+
+        // Without DNS, only the DNS rules go; Markdown and the table carry the same findings.
+        let offline = try run(["audit", "--no-dns", "--format", "json"], day: 60, status: 3)
+        let offlineFindings = try #require((try JSONSerialization.jsonObject(with: Data(offline.standardOutput.utf8)) as? [String: Any])?["findings"] as? [[String: Any]])
+        #expect(Set(offlineFindings.map { "\($0["rule"] as? String ?? "") \($0["selector"] as? String ?? "")" })
+            == Self.expected.subtracting(["unknown-selector-live s1", "revoked-still-live gone", "retired-still-published old"]))
+        let markdown = try run(["audit", "--format", "markdown"] + dns, day: 60, status: 3).standardOutput
+        #expect(markdown.hasPrefix("# DKIM compliance audit\n"))
+        #expect(markdown.contains("- **error** `unknown-selector-live` — `s1._domainkey.example.org`"))
+        let table = try run(["audit"] + dns, day: 60, status: 3).standardOutput
+        #expect(table.contains("  error [rotation-overdue] overdue._domainkey.example.org: active past its rotation date 2026-02-10"))
+        #expect(table.hasSuffix("10 key(s), 7 error(s), 4 warning(s)\n"))
+
+        // --since leaves out keys revoked before it; a domain with nothing wrong exits 0.
+        let since = try run(["audit", "--no-dns", "--since", "2026-01-20", "--format", "json"], day: 60, status: 3)
+        let sinceKeys = try #require((try JSONSerialization.jsonObject(with: Data(since.standardOutput.utf8)) as? [String: Any])?["keys"] as? [[String: Any]])
+        #expect(sinceKeys.count == 9 && !sinceKeys.contains { $0["selector"] as? String == "gone" })
+        try run(["new", "--domain", "example.net", "--provider", "self-hosted"] + ed, day: 60)
+        let clean = try run(["audit", "--domain", "example.net"] + dns, day: 60, status: 0)
+        #expect(clean.standardOutput.contains("Findings:\n  none\n"))
+    }
+}

@@ -95,6 +95,9 @@ public protocol KeyRegistry: Sendable {
     /// Recomputes every event's hash and link, and compares the last one with the recorded head.
     func verifyEventChain() throws -> EventChainVerification
 
+    /// Every selector the event log mentions for `domain`.
+    func selectorsInEvents(of domain: DomainName) throws -> Set<String>
+
     /// The id of the event whose hash is `hash`, if any (an auditor's head from a previous audit).
     func eventID(withHash hash: String) throws -> Int64?
 

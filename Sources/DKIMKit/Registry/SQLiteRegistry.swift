@@ -370,6 +370,12 @@ public struct SQLiteRegistry: KeyRegistry {
         }
     }
 
+    public func selectorsInEvents(of domain: DomainName) throws -> Set<String> {
+        try read { db in
+            Set(try String.fetchAll(db, sql: "SELECT DISTINCT selector FROM event WHERE domain = ? AND selector IS NOT NULL", arguments: [domain.ascii]))
+        }
+    }
+
     public func eventID(withHash hash: String) throws -> Int64? {
         try read { db in try Int64.fetchOne(db, sql: "SELECT id FROM event WHERE hash = ?", arguments: [hash.lowercased()]) }
     }

@@ -5,19 +5,92 @@ import Foundation
 extension DKIMCtl {
     struct Audit: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Answer an auditor: prove the event log untouched and export it.",
+            abstract: "Answer an auditor: the register with its findings, the event chain, the events.",
             discussion: """
+                'dkimctl audit' (the 'report' subcommand) lists every key — dkimctl's own and the \
+                tracked provider selectors — with its dates, last DNS proof and private key status, \
+                then the findings of the policy rules, each with its severity and source; it exits 3 \
+                when a finding of severity error exists, so cron or CI can gate on it.
+
                 The event log is a SHA-256 hash chain (runbooks/audit-event-chain.md says how each \
                 hash is computed): 'audit verify' checks it from the first event to the last and names \
                 the first broken link; 'audit events' exports the events with their hashes so that an \
                 auditor can check them again with a few lines of any language.
 
                 Examples:
+                  dkimctl audit
+                  dkimctl audit --domain example.org --format markdown --output audit-2026-11.md
                   dkimctl audit verify
                   dkimctl audit verify --expect-head 3f1c…   (the head hash kept from the last audit)
                   dkimctl audit events --format csv --output events.csv
                 """,
-            subcommands: [VerifyChain.self, Events.self])
+            subcommands: [Report.self, VerifyChain.self, Events.self],
+            defaultSubcommand: Report.self)
+
+        struct Report: DKIMCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "The register of every key with its dates, proof and private key status, then the findings.",
+                discussion: """
+                    Rules (severity): weak-key (error; warning for a provider's key) RSA below 2048 bits; \
+                    rotation-overdue (error) active past its rotation date; rotation-due-soon (warning) due \
+                    within 30 days; no-owner (error) the owner is a placeholder (unknown@, tbd@, …); \
+                    testing-flag (warning) t=y on an active key; ttl-not-raised (warning) TTL still below the \
+                    stable TTL 14 days after activation; private-key-missing, private-key-unsafe (error); and, \
+                    asking every authoritative server: retired-still-published (error) a retired key past its \
+                    grace still served; revoked-still-live (error) a revoked key still served; \
+                    unknown-selector-live (error) a DKIM key live under a selector the registry does not know \
+                    (the selectors in the event log and the common provider selectors google, selector1, \
+                    selector2, s1, s2, k1, pdk1, pdk2, mg, mailo, brevo1, brevo2, default, dkim, mail). \
+                    --no-dns skips the DNS rules.
+
+                    --since DATE leaves out keys revoked before DATE.
+
+                    Exit status: 0 no error finding; 3 at least one error finding (the report is still \
+                    written); 1 the audit could not run; 64 bad input.
+                    """)
+
+            enum Format: String, ExpressibleByArgument, CaseIterable {
+                case table, csv, json, markdown
+            }
+
+            @OptionGroup var global: GlobalOptions
+            @OptionGroup var configurationFile: ConfigurationOption
+            @OptionGroup var dns: DNSOptions
+
+            @Option(help: "Only this domain.")
+            var domain: String?
+
+            @Option(help: ArgumentHelp("Leave out keys revoked before this time (YYYY-MM-DD or ISO 8601, UTC).", valueName: "time"))
+            var since: String?
+
+            @Option(help: "Output: table, csv, json or markdown.")
+            var format: Format = .table
+
+            @Option(help: ArgumentHelp("Write to this file (atomically) instead of standard output.", valueName: "file"))
+            var output: String?
+
+            @Flag(name: .customLong("no-dns"), help: "Ask no DNS server: skip the rules that need DNS.")
+            var noDNS = false
+
+            func run(_ context: CommandContext) throws {
+                let domain = try domain.map(DomainName.init)
+                let since = try since.map(AuditOptions.parseTime)
+                let configuration = try configurationFile.load(context, required: false, checkEnvironment: false)
+                let auditor = ComplianceAuditor(
+                    registry: context.registry, configuration: configuration,
+                    checker: noDNS ? nil : try dns.checker(defaults: configuration.dns))
+                let result = try auditor.run(domain: domain, since: since, at: context.now)
+                let text: String
+                switch format {
+                case .table: text = AuditReport.table(result)
+                case .csv: text = AuditReport.csv(result)
+                case .json: text = AuditReport.json(result)
+                case .markdown: text = AuditReport.markdown(result)
+                }
+                try AuditOptions.write(text, to: output)
+                if result.count(.error) > 0 { throw ExitCode(3) }
+            }
+        }
 
         struct VerifyChain: DKIMCommand {
             static let configuration = CommandConfiguration(

@@ -1,0 +1,270 @@
+import Foundation
+
+/// How serious an audit finding is. `error` findings make `dkimctl audit` exit non-zero.
+public enum FindingSeverity: String, Sendable, Equatable, CaseIterable, Comparable {
+    case error
+    case warning
+
+    public static func < (lhs: FindingSeverity, rhs: FindingSeverity) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    }
+}
+
+/// One policy finding, with the rule it comes from.
+public struct AuditFinding: Sendable, Equatable {
+    public let severity: FindingSeverity
+    /// The rule's identifier (`weak-key`, `rotation-overdue`, …), see `AuditRule`.
+    public let rule: String
+    public let domain: String
+    public let selector: String
+    public let message: String
+}
+
+/// The rules `dkimctl audit` applies, with their severity and source.
+public enum AuditRule: String, Sendable, CaseIterable {
+    case weakKey = "weak-key"
+    case rotationOverdue = "rotation-overdue"
+    case rotationDueSoon = "rotation-due-soon"
+    case noOwner = "no-owner"
+    case testingFlag = "testing-flag"
+    case ttlNotRaised = "ttl-not-raised"
+    case privateKeyMissing = "private-key-missing"
+    case privateKeyUnsafe = "private-key-unsafe"
+    case retiredStillPublished = "retired-still-published"
+    case revokedStillLive = "revoked-still-live"
+    case unknownSelectorLive = "unknown-selector-live"
+
+    public var severity: FindingSeverity {
+        switch self {
+        case .rotationDueSoon, .testingFlag, .ttlNotRaised: .warning
+        default: .error
+        }
+    }
+
+    /// Where the rule comes from, for the auditor.
+    public var source: String {
+        switch self {
+        case .weakKey: "CCCS ITSP.40.065 and the audit: RSA keys of 2048 bits (RFC 8301 sets 1024 as the bare minimum)"
+        case .rotationOverdue: "the audit: semiannual rotation (CCCS: at least yearly)"
+        case .rotationDueSoon: "rotation due within 30 days: plan it"
+        case .noOwner: "the audit: a register of selectors with their owners"
+        case .testingFlag: "RFC 6376 §3.6.1: t=y asks verifiers to ignore failures; no key should stay in testing once active"
+        case .ttlNotRaised: "CCCS ITSP.40.065: TTL 1800 while records change, 86400 once stable"
+        case .privateKeyMissing: "a key that signs must have its private key file"
+        case .privateKeyUnsafe: "private keys readable only by their owner (mode 0600)"
+        case .retiredStillPublished: "CCCS ITSP.40.065: delete the old record a week after the switch"
+        case .revokedStillLive: "a revoked key must no longer verify: its record must be withdrawn or have an empty p="
+        case .unknownSelectorLive: "every live selector is in the register: an unknown key can sign as the domain"
+        }
+    }
+}
+
+/// What became of a key's private half, as the audit reports it.
+public enum PrivateKeyStatus: Sendable, Equatable {
+    case present
+    /// A revoked key whose file waits for DNS to show the record withdrawn before it is destroyed.
+    case awaitingDisposal
+    case unsafeMode(mode_t)
+    case missing
+    case destroyed
+    case revealed
+    case heldByProvider
+
+    public var text: String {
+        switch self {
+        case .present: "present (0600)"
+        case .awaitingDisposal: "present (0600) until DNS shows the record withdrawn"
+        case .unsafeMode(let mode): "unsafe mode 0" + String(mode, radix: 8)
+        case .missing: "missing"
+        case .destroyed: "destroyed"
+        case .revealed: "revealed"
+        case .heldByProvider: "held by the provider"
+        }
+    }
+}
+
+/// One key as the audit sees it.
+public struct AuditedKey: Sendable {
+    public let key: RegisteredKey
+    public let lastCheck: StoredCheck?
+    public let privateKey: PrivateKeyStatus
+    public let findings: [AuditFinding]
+}
+
+/// A DKIM record live in DNS under a selector the registry does not know.
+public struct UnknownSelector: Sendable, Equatable {
+    public let domain: String
+    public let selector: String
+    /// The record as served (first server that served one).
+    public let value: String
+    public let finding: AuditFinding
+}
+
+/// The whole audit: every key, every finding.
+public struct ComplianceAuditResult: Sendable {
+    public let generatedAt: Date
+    public let since: Date?
+    public let dnsChecked: Bool
+    public let keys: [AuditedKey]
+    public let unknownSelectors: [UnknownSelector]
+
+    public var findings: [AuditFinding] {
+        (keys.flatMap(\.findings) + unknownSelectors.map(\.finding)).sorted {
+            ($0.severity, $0.domain, $0.selector, $0.rule) < ($1.severity, $1.domain, $1.selector, $1.rule)
+        }
+    }
+
+    public func count(_ severity: FindingSeverity) -> Int { findings.filter { $0.severity == severity }.count }
+}
+
+/// Builds the compliance audit from the registry, the key files and (optionally) DNS.
+public struct ComplianceAuditor: Sendable {
+    /// Selectors providers commonly use; checked in DNS for every audited domain.
+    public static let commonSelectors = [
+        "google", "selector1", "selector2", "s1", "s2", "k1", "pdk1", "pdk2", "mg", "mailo", "brevo1", "brevo2", "default",
+        "dkim", "mail",
+    ]
+    public static let dueWithin = TimeSpan(seconds: 30 * 86400)
+    /// How long after activation a TTL may stay at its "new" value.
+    public static let ttlRaiseWithin = TimeSpan(seconds: 14 * 86400)
+    /// Owners that mean nobody: `unknown@…`, `tbd@…`.
+    public static let placeholderOwners: Set<String> = ["unknown", "unassigned", "nobody", "none", "tbd", "todo", "changeme"]
+
+    public let registry: any KeyRegistry
+    public let configuration: LifecycleConfiguration
+    /// nil: no DNS questions (`--no-dns`); the DNS rules are then not applied.
+    public let checker: PublicationChecker?
+
+    public init(registry: any KeyRegistry, configuration: LifecycleConfiguration, checker: PublicationChecker?) {
+        self.registry = registry
+        self.configuration = configuration
+        self.checker = checker
+    }
+
+    public func run(domain only: DomainName?, since: Date?, at now: Date) throws -> ComplianceAuditResult {
+        var audited: [AuditedKey] = []
+        var domains = Set(configuration.domains.map(\.domain.ascii))
+        // Read first: auditing a key reads the registry again.
+        for key in try registry.keys(matching: KeyFilter(domain: only)) {
+            domains.insert(key.domain.ascii)
+            if let since, let revoked = key.revokedAt, revoked < since { continue }
+            audited.append(try audit(key, at: now))
+        }
+        if let only { domains = [only.ascii] }
+        var unknown: [UnknownSelector] = []
+        if let checker {
+            for domain in domains.sorted() {
+                unknown += try unknownSelectors(in: DomainName(domain), checker: checker)
+            }
+        }
+        return ComplianceAuditResult(generatedAt: now, since: since, dnsChecked: checker != nil, keys: audited, unknownSelectors: unknown)
+    }
+
+    private func policy(_ key: RegisteredKey) -> SlotPolicy {
+        // An unconfigured slot follows the documented defaults.
+        configuration.policy(for: key)
+            ?? SlotPolicy(domain: key.domain, provider: key.provider, usage: key.usage, owner: key.owner, specification: try! KeySpecification(algorithm: .rsa))
+    }
+
+    func audit(_ key: RegisteredKey, at now: Date) throws -> AuditedKey {
+        var findings: [AuditFinding] = []
+        func find(_ rule: AuditRule, _ message: String, severity: FindingSeverity? = nil) {
+            findings.append(AuditFinding(
+                severity: severity ?? rule.severity, rule: rule.rawValue, domain: key.domain.ascii, selector: key.selector.name, message: message))
+        }
+        let live = key.state != .revoked
+        let policy = policy(key)
+        if live, key.algorithm == .rsa, key.bits < 2048 {
+            find(.weakKey, "\(key.bits)-bit RSA key; use 2048 bits" + (key.kind == .external ? " (ask \(key.provider))" : ""),
+                 severity: key.kind == .external ? .warning : .error)
+        }
+        if live, Self.isPlaceholder(key.owner) {
+            find(.noOwner, "the slot \(key.provider)/\(key.usage) has no owner ('\(key.owner)'): set one with --owner")
+        }
+        if key.state == .active, key.kind == .local, let expires = key.expiresAt {
+            if expires <= now {
+                find(.rotationOverdue, "active past its rotation date \(Timestamp.day(expires)) (\(TimeSpan(seconds: Int(now.timeIntervalSince(expires)))) overdue)")
+            } else if expires.timeIntervalSince(now) <= TimeInterval(Self.dueWithin.seconds) {
+                find(.rotationDueSoon, "rotation due \(Timestamp.day(expires)), within \(Self.dueWithin)")
+            }
+        }
+        if key.state == .active, key.record.isTesting {
+            find(.testingFlag, "t=y is still published on the active key: verifiers treat failures as unsigned mail")
+        }
+        if key.state == .active, key.kind == .local, key.ttl < policy.stableTTL, let activated = key.activatedAt,
+            now.timeIntervalSince(activated) > TimeInterval(Self.ttlRaiseWithin.seconds)
+        {
+            find(.ttlNotRaised, "TTL still \(key.ttl) s \(TimeSpan(seconds: Int(now.timeIntervalSince(activated)))) after activation (stable TTL \(policy.stableTTL) s)")
+        }
+        let privateKey = privateKeyStatus(key)
+        if [.pending, .published, .active, .retired].contains(key.state) {
+            switch privateKey {
+            case .missing:
+                find(.privateKeyMissing, "private key file \(key.privateKeyPath ?? "-") is missing: the key cannot sign; rotate it (dkimctl rotate --emergency)")
+            case .unsafeMode(let mode):
+                find(.privateKeyUnsafe, "private key file \(key.privateKeyPath ?? "-") has mode 0\(String(mode, radix: 8)): chmod 600 it and treat the key as exposed")
+            default: break
+            }
+        }
+        if let checker, key.kind == .local {
+            if key.state == .retired, let retired = key.retiredAt, now.timeIntervalSince(retired) > TimeInterval(policy.grace.seconds),
+                let server = servesKey(key, checker)
+            {
+                find(.retiredStillPublished, "retired \(Timestamp.day(retired)), grace \(policy.grace) over, and \(server) still serves its record: revoke it (dkimctl revoke)")
+            }
+            if key.state == .revoked, let server = servesKey(key, checker) {
+                find(.revokedStillLive, "revoked, but \(server) still serves its public key: withdraw the record")
+            }
+        }
+        let lastCheck = try registry.checks(forKey: key.id, limit: 1).first
+        return AuditedKey(key: key, lastCheck: lastCheck, privateKey: privateKey, findings: findings)
+    }
+
+    static func isPlaceholder(_ owner: Owner) -> Bool {
+        let local = owner.address.split(separator: "@").first.map { String($0).lowercased() } ?? ""
+        return owner.address.isEmpty || placeholderOwners.contains(local)
+    }
+
+    func privateKeyStatus(_ key: RegisteredKey) -> PrivateKeyStatus {
+        if key.kind == .external { return .heldByProvider }
+        switch key.privateKeyDisposal {
+        case .destroyed?: return .destroyed
+        case .revealed?: return .revealed
+        case nil: break
+        }
+        guard let path = key.privateKeyPath else { return .missing }
+        var info = stat()
+        guard stat(path, &info) == 0 else { return .missing }
+        let mode = info.st_mode & 0o777
+        guard mode & 0o077 == 0 else { return .unsafeMode(mode) }
+        return key.state == .revoked ? .awaitingDisposal : .present
+    }
+
+    /// The first authoritative server that serves this key's public key, if any.
+    private func servesKey(_ key: RegisteredKey, _ checker: PublicationChecker) -> String? {
+        let check = checker.check(key.recordName, expecting: ExpectedKey(algorithm: key.algorithm, publicKey: key.publicKey))
+        return check.results.first { $0.status == .pass && $0.cnameTarget == nil }.map { "\($0.server)" }
+    }
+
+    private func unknownSelectors(in domain: DomainName, checker: PublicationChecker) throws -> [UnknownSelector] {
+        let known = Set(try registry.keys(matching: KeyFilter(domain: domain)).map(\.selector.name))
+        let managed = configuration.providers.profiles.flatMap(\.managed).flatMap(\.selectors)
+        let candidates = Set(Self.commonSelectors + managed).union(try registry.selectorsInEvents(of: domain)).subtracting(known)
+        var found: [UnknownSelector] = []
+        for candidate in candidates.sorted() {
+            guard let selector = try? Selector(candidate), let name = try? KeyRecordName(selector: selector, domain: domain) else { continue }
+            let check = checker.check(name, expecting: ExpectedKey(algorithm: .rsa, publicKey: ""))
+            guard let served = check.results.first(where: { $0.servedRecord.map { !$0.isRevoked } ?? false }),
+                let record = served.servedRecord
+            else { continue }
+            let fingerprint = record.publicKeyBytes.map(PublicKeyFingerprint.of) ?? "undecodable p="
+            found.append(UnknownSelector(
+                domain: domain.ascii, selector: candidate, value: record.text,
+                finding: AuditFinding(
+                    severity: AuditRule.unknownSelectorLive.severity, rule: AuditRule.unknownSelectorLive.rawValue, domain: domain.ascii,
+                    selector: candidate,
+                    message: "\(served.server) serves a DKIM key (\(fingerprint)) the registry does not know: track it (dkimctl track) or withdraw it")))
+        }
+        return found
+    }
+}
