@@ -7,7 +7,8 @@ set -euo pipefail
 packages=(pkg-config libssl-dev openssl libsqlite3-dev libidn2-dev libldns-dev)
 if [[ "${1:-}" == "--tests" ]]; then
     # opendkim-tools: opendkim-testkey reads the exported KeyTable (template tests).
-    packages+=(bind9 bind9-utils bind9-dnsutils python3 iproute2 systemd opendkim-tools)
+    # python3-prometheus-client: its parser reads the output of `dkimctl metrics`.
+    packages+=(bind9 bind9-utils bind9-dnsutils python3 iproute2 systemd opendkim-tools python3-prometheus-client)
 fi
 
 missing=()

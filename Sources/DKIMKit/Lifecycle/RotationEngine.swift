@@ -55,6 +55,10 @@ public struct RotationEngine: Sendable {
             try run.tick()
             report.slots += run.reports
         }
+        // A complete, error-free tick over every domain is what `metrics` reports as the last success.
+        if !dryRun, only == nil, !report.interrupted, !report.hasErrors {
+            try AtomicFile.write(Data((Timestamp.iso8601(now) + "\n").utf8), to: state.lastRotatePath, mode: 0o600, replacing: true)
+        }
         return report
     }
 

@@ -23,6 +23,16 @@ public struct StateDirectory: Sendable, Equatable {
     public var rotationLockPath: String { path + "/rotate.lock" }
     /// The default configuration file.
     public var configurationPath: String { path + "/dkimctl.yaml" }
+    /// When the last complete, error-free `rotate` tick over every domain ended (ISO 8601), for `metrics`.
+    public var lastRotatePath: String { path + "/last-rotate" }
+
+    /// The time recorded by the last successful `rotate` tick, if any.
+    public func lastSuccessfulRotate() -> Date? {
+        guard let data = FileManager.default.contents(atPath: lastRotatePath),
+            let text = String(data: data, encoding: .utf8)
+        else { return nil }
+        return Timestamp.parse(text.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
 
     /// Where the private key of `name` is written.
     public func privateKeyPath(for name: KeyRecordName) -> String {

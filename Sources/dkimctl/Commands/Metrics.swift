@@ -1,0 +1,43 @@
+import ArgumentParser
+import DKIMKit
+
+extension DKIMCtl {
+    struct Metrics: DKIMCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write Prometheus metrics for node_exporter's textfile collector.",
+            discussion: """
+                Metrics (all gauges): dkimctl_keys{state,kind}; dkimctl_rotation_due_days per active key \\
+                (negative when overdue); dkimctl_dns_proof_ok (1, 0, -1 never checked) and \\
+                dkimctl_dns_proof_timestamp_seconds per active key; \\
+                dkimctl_last_successful_rotate_timestamp_seconds and \\
+                dkimctl_seconds_since_last_successful_rotate (a complete, error-free 'rotate' tick over every \\
+                domain); dkimctl_audit_findings{severity} ('dkimctl audit' without its DNS rules, unless \\
+                --with-dns); dkimctl_metrics_generated_timestamp_seconds.
+
+                With --output the file is written atomically (temporary file, rename), so the collector \\
+                never reads half of it; name it *.prom in the collector's directory.
+
+                Examples:
+                  dkimctl metrics
+                  dkimctl metrics --output /var/lib/prometheus/node-exporter/dkimctl.prom
+                """)
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var configurationFile: ConfigurationOption
+        @OptionGroup var dns: DNSOptions
+
+        @Option(help: ArgumentHelp("Write to this file (atomically) instead of standard output.", valueName: "file"))
+        var output: String?
+
+        @Flag(name: .customLong("with-dns"), help: "Count the audit findings that need DNS too (asks every authoritative server).")
+        var withDNS = false
+
+        func run(_ context: CommandContext) throws {
+            let configuration = try configurationFile.load(context, required: false, checkEnvironment: false)
+            let auditor = ComplianceAuditor(
+                registry: context.registry, configuration: configuration, checker: withDNS ? try dns.checker(defaults: configuration.dns) : nil)
+            let text = try MetricsReport(registry: context.registry, state: context.state, auditor: auditor).render(at: context.now)
+            try AuditOptions.write(text, to: output)
+        }
+    }
+}
