@@ -283,3 +283,92 @@ import Testing
         #expect(clean.standardOutput.contains("Findings:\n  none\n"))
     }
 }
+
+/// `dkimctl doctor` finds each planted problem and says how to fix it.
+@Suite struct DoctorTests {
+    private func world() throws -> (TemporaryDirectory, DKIMCtlBinary) {
+        let scratch = try TemporaryDirectory("doctor")
+        let dkimctl = DKIMCtlBinary(
+            stateDirectory: URL(fileURLWithPath: scratch.file("state")).standardizedFileURL.path, environment: ["DKIMCTL_NOW": "2026-11-23T10:00:00Z"])
+        for arguments in [
+            ["init", "--owner", "team@example.org"],
+            ["new", "--domain", "example.org", "--provider", "self-hosted", "--algorithm", "ed25519", "--selector", "kept"],
+            ["new", "--domain", "example.org", "--provider", "self-hosted", "--usage", "lost", "--algorithm", "ed25519", "--selector", "lost"],
+            ["new", "--domain", "example.org", "--provider", "self-hosted", "--usage", "open", "--algorithm", "ed25519", "--selector", "open"],
+        ] {
+            let result = try dkimctl.run(arguments)
+            #expect(result.status == 0, "\(arguments): \(result.standardError)")
+        }
+        return (scratch, dkimctl)
+    }
+
+    private func checks(_ result: ProcessResult) throws -> [[String: Any]] {
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any])
+        return try #require(object["checks"] as? [[String: Any]])
+    }
+
+    @Test func plantedProblemsAreFoundWithTheirFix() throws {
+        let (scratch, dkimctl) = try world()
+        let named = try NamedServer(zones: [.init("example.org", ZoneText.zone("example.org"))])
+        try """
+            defaults: { owner: team@example.org }
+            dns: { nameservers: ["127.0.0.1:\(named.port)"], timeout: 1, retries: 0 }
+            domains:
+              example.org: { slots: [ { provider: self-hosted } ] }
+              example.net: { slots: [ { provider: self-hosted } ] }
+            """.write(toFile: dkimctl.stateDirectory + "/dkimctl.yaml", atomically: true, encoding: .utf8)
+
+        let healthy = try dkimctl.run(["doctor", "--format", "json"])
+        let before = try checks(healthy)
+        // Only example.net, which the server does not serve, is wrong so far.
+        #expect(before.filter { $0["ok"] as? Bool == false }.map { $0["message"] as? String ?? "" }.allSatisfy { $0.hasPrefix("example.net: ") }, "\(before)")
+        #expect(before.contains { $0["name"] as? String == "dns" && $0["ok"] as? Bool == true && ($0["message"] as? String)?.hasPrefix("example.org: zone example.org.") == true })
+
+        let keys = dkimctl.stateDirectory + "/keys/"
+        try FileManager.default.removeItem(atPath: keys + "lost._domainkey.example.org.pem")
+        try FileManager.default.copyItem(atPath: keys + "kept._domainkey.example.org.pem", toPath: keys + "stray._domainkey.example.org.pem")
+        chmod(keys + "open._domainkey.example.org.pem", 0o640)
+        chmod(dkimctl.stateDirectory + "/registry.sqlite", 0o644)
+        try "defaults: { owner: team@example.org, rotaton: 90d }\n".write(toFile: dkimctl.stateDirectory + "/dkimctl.yaml", atomically: true, encoding: .utf8)
+
+        let result = try dkimctl.run(["doctor", "--format", "json", "--no-dns"])
+        #expect(result.status == 1)
+        let problems = try checks(result).filter { $0["ok"] as? Bool == false }
+        func problem(_ name: String) -> [String: Any]? { problems.first { $0["name"] as? String == name } }
+        #expect(Set(problems.map { $0["name"] as? String ?? "" }) == ["registry-file", "key-file-mode", "orphan-key-file", "missing-key-file", "configuration"], "\(problems)")
+        #expect(problem("registry-file")?["fix"] as? String == "chmod 600 \(dkimctl.stateDirectory)/registry.sqlite")
+        #expect((problem("key-file-mode")?["fix"] as? String)?.hasPrefix("chmod 600 \(keys)open._domainkey.example.org.pem") == true)
+        #expect((problem("orphan-key-file")?["message"] as? String)?.hasPrefix("\(keys)stray._domainkey.example.org.pem is a key file no registry row references") == true)
+        #expect((problem("orphan-key-file")?["fix"] as? String)?.contains("shred -u \(keys)stray._domainkey.example.org.pem") == true)
+        #expect(problem("missing-key-file")?["message"] as? String == "key lost of example.org is pending but its file \(keys)lost._domainkey.example.org.pem is gone")
+        #expect(problem("missing-key-file")?["fix"] as? String == "dkimctl revoke lost --domain example.org --immediately --reason 'key file lost'")
+        #expect((problem("configuration")?["message"] as? String)?.contains("defaults.rotaton: unknown key 'rotaton'") == true)
+        #expect((problem("configuration")?["fix"] as? String)?.hasPrefix("fix the line named, then: dkimctl config check") == true)
+
+        // Text: each problem on its line, its fix under it.
+        let text = try dkimctl.run(["doctor", "--no-dns"])
+        #expect(text.standardOutput.contains("PROBLEM  registry-file: registry \(dkimctl.stateDirectory)/registry.sqlite has mode 0644 (expected 0600 at most)\n         fix: chmod 600 "))
+        #expect(text.standardOutput.hasSuffix("5 problem(s) found\n"))
+        withExtendedLifetime(scratch) {}
+    }
+
+    @Test func aCorruptedRegistryIsReported() throws {
+        let (scratch, dkimctl) = try world()
+        defer { withExtendedLifetime(scratch) {} }
+        // Overwrite the middle of the file: pages SQLite will find broken.
+        let registry = dkimctl.stateDirectory + "/registry.sqlite"
+        let handle = try #require(FileHandle(forUpdatingAtPath: registry))
+        let size = try handle.seekToEnd()
+        try handle.seek(toOffset: 4096)
+        try handle.write(contentsOf: Data(repeating: 0xA5, count: Int(min(size - 4096, 8192))))
+        try handle.close()
+        let result = try dkimctl.run(["doctor", "--format", "json", "--no-dns"])
+        #expect(result.status == 1)
+        let integrity = try #require(try checks(result).first { $0["name"] as? String == "registry-integrity" })
+        #expect(integrity["ok"] as? Bool == false)
+        #expect((integrity["fix"] as? String)?.contains("runbooks/recovery.md") == true)
+        #expect((integrity["fix"] as? String)?.contains(".recover") == true)
+        // Other commands refuse such a registry; the doctor still runs and reports.
+        #expect(try dkimctl.run(["list"]).status != 0)
+    }
+}

@@ -370,6 +370,11 @@ public struct SQLiteRegistry: KeyRegistry {
         }
     }
 
+    /// `PRAGMA integrity_check`: `["ok"]` for a sound file, else SQLite's descriptions of the damage.
+    public func integrityCheck() throws -> [String] {
+        try read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }
+    }
+
     public func selectorsInEvents(of domain: DomainName) throws -> Set<String> {
         try read { db in
             Set(try String.fetchAll(db, sql: "SELECT DISTINCT selector FROM event WHERE domain = ? AND selector IS NOT NULL", arguments: [domain.ascii]))

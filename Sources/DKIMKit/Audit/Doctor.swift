@@ -1,0 +1,186 @@
+import Foundation
+
+/// One thing `dkimctl doctor` looked at.
+public struct DoctorCheck: Sendable, Equatable {
+    /// Which check: `state-directory`, `key-files`, `registry`, `orphan-key-file`, …
+    public let name: String
+    public let ok: Bool
+    public let message: String
+    /// The command (or step) that fixes it; nil when nothing is wrong.
+    public let fix: String?
+
+    static func ok(_ name: String, _ message: String) -> DoctorCheck { DoctorCheck(name: name, ok: true, message: message, fix: nil) }
+    static func problem(_ name: String, _ message: String, fix: String) -> DoctorCheck {
+        DoctorCheck(name: name, ok: false, message: message, fix: fix)
+    }
+}
+
+/// Local health of a dkimctl installation: file modes, the registry file, key
+/// files against registry rows, the configuration, and DNS reachability of the
+/// configured domains' nameservers. Reports; never changes anything.
+public struct Doctor: Sendable {
+    public let state: StateDirectory
+    /// The configuration file to check, and whether the user named it (then it must exist).
+    public let configurationPath: String
+    public let configurationRequired: Bool
+    /// nil: DNS is not asked.
+    public let checker: PublicationChecker?
+
+    public init(state: StateDirectory, configurationPath: String, configurationRequired: Bool, checker: PublicationChecker?) {
+        self.state = state
+        self.configurationPath = configurationPath
+        self.configurationRequired = configurationRequired
+        self.checker = checker
+    }
+
+    public func run() -> [DoctorCheck] {
+        var checks: [DoctorCheck] = []
+        guard FileManager.default.fileExists(atPath: state.path) else {
+            return [.problem("state-directory", "\(state.path) does not exist", fix: "dkimctl init --state-dir \(state.path) --owner ADDR")]
+        }
+        checks.append(mode(state.path, what: "state directory", name: "state-directory", allowed: 0o700))
+        checks.append(mode(state.keysPath, what: "key directory", name: "key-directory", allowed: 0o700))
+        checks.append(mode(state.registryPath, what: "registry", name: "registry-file", allowed: 0o600))
+        let files = keyFiles()
+        let unsafe = files.compactMap { file -> DoctorCheck? in
+            var info = stat()
+            guard lstat(file, &info) == 0 else { return nil }
+            if info.st_mode & S_IFMT != S_IFREG {
+                return .problem("key-file-mode", "\(file) is not a regular file", fix: "mv \(file) /root/quarantine/ (key files must be regular files)")
+            }
+            let mode = info.st_mode & 0o777
+            return mode & 0o077 == 0
+                ? nil
+                : .problem("key-file-mode", "key file \(file) has mode 0\(String(mode, radix: 8)): others can read it", fix: "chmod 600 \(file) (and treat the key as exposed: dkimctl rotate --emergency)")
+        }
+        checks += unsafe.isEmpty ? [.ok("key-file-mode", "\(files.count) key file(s), all mode 0600")] : unsafe
+
+        // The registry: it opens, SQLite finds it sound, its event chain is intact.
+        let registry: SQLiteRegistry
+        do {
+            registry = try SQLiteRegistry.open(path: state.registryPath, create: false)
+            let integrity = try registry.integrityCheck()
+            guard integrity == ["ok"] else {
+                checks.append(.problem(
+                    "registry-integrity", "PRAGMA integrity_check reports damage: \(integrity.prefix(3).joined(separator: "; "))",
+                    fix: Self.restoreRegistry(state)))
+                return checks + configurationChecks()
+            }
+            checks.append(.ok("registry-integrity", "PRAGMA integrity_check: ok"))
+        } catch {
+            checks.append(.problem(
+                "registry-integrity", "the registry cannot be read: \((error as? DKIMError)?.message ?? "\(error)")",
+                fix: Self.restoreRegistry(state)))
+            return checks + configurationChecks()
+        }
+        do {
+            let chain = try registry.verifyEventChain()
+            checks.append(chain.firstBreak.map {
+                .problem("event-chain", $0.problem, fix: "dkimctl audit verify; keep this registry file as evidence and compare it with the last backup")
+            } ?? .ok("event-chain", "\(chain.eventCount) events, chain intact"))
+            checks += try keyFileChecks(registry, files: files)
+        } catch {
+            checks.append(.problem("registry-integrity", "the registry cannot be read: \(error)", fix: Self.restoreRegistry(state)))
+        }
+        return checks + configurationChecks()
+    }
+
+    static func restoreRegistry(_ state: StateDirectory) -> String {
+        "stop cron/scheduler runs, keep the damaged file, then restore \(state.registryPath) from the last backup (runbooks/recovery.md); "
+            + "sqlite3 \(state.registryPath) .recover | sqlite3 recovered.sqlite salvages what it can"
+    }
+
+    private func mode(_ path: String, what: String, name: String, allowed: mode_t) -> DoctorCheck {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            return .problem(name, "\(what) \(path) is missing", fix: "dkimctl init --state-dir \(state.path) (creates what is missing, keeps what exists)")
+        }
+        let mode = info.st_mode & 0o777
+        return mode & ~allowed == 0
+            ? .ok(name, "\(what) \(path) has mode 0\(String(mode, radix: 8))")
+            : .problem(name, "\(what) \(path) has mode 0\(String(mode, radix: 8)) (expected 0\(String(allowed, radix: 8)) at most)", fix: "chmod \(String(allowed, radix: 8)) \(path)")
+    }
+
+    private func keyFiles() -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: state.keysPath)) ?? []).sorted().map { state.keysPath + "/" + $0 }
+    }
+
+    /// Key files no registry row references, and rows of live keys whose file is gone.
+    private func keyFileChecks(_ registry: SQLiteRegistry, files: [String]) throws -> [DoctorCheck] {
+        var checks: [DoctorCheck] = []
+        let keys = try registry.keys(matching: KeyFilter(kinds: [.local]))
+        let referenced = Set(keys.compactMap(\.privateKeyPath))
+        for file in files where !referenced.contains(file) {
+            checks.append(.problem(
+                "orphan-key-file", "\(file) is a key file no registry row references (left by an interrupted 'new' or 'rotate')",
+                fix: "dkimctl rotate adopts one named for today's selector; otherwise destroy it: shred -u \(file)"))
+        }
+        for key in keys where [.pending, .published, .active, .retired].contains(key.state) {
+            guard let path = key.privateKeyPath, !FileManager.default.fileExists(atPath: path) else { continue }
+            let fix = key.state == .active
+                ? "dkimctl rotate --emergency \(key.selector) --domain \(key.domain) --reason 'key file lost' (restore it from backup instead if you can)"
+                : "dkimctl revoke \(key.selector) --domain \(key.domain) --immediately --reason 'key file lost'"
+            checks.append(.problem("missing-key-file", "key \(key.selector) of \(key.domain) is \(key.state.rawValue) but its file \(path) is gone", fix: fix))
+        }
+        if checks.isEmpty { checks.append(.ok("key-files", "every key file belongs to a registry row and every live key has its file")) }
+        return checks
+    }
+
+    private func configurationChecks() -> [DoctorCheck] {
+        guard FileManager.default.fileExists(atPath: configurationPath) else {
+            return configurationRequired
+                ? [.problem("configuration", "\(configurationPath) does not exist", fix: "dkimctl config init --config \(configurationPath)")]
+                : [.ok("configuration", "no configuration file (\(configurationPath)): rotate has nothing to manage")]
+        }
+        let configuration: LifecycleConfiguration
+        do {
+            let owner = try? SQLiteRegistry.open(path: state.registryPath, create: false).defaultOwner()
+            configuration = try ConfigurationFile.load(path: configurationPath, defaultOwner: owner ?? nil, checkEnvironment: true)
+        } catch {
+            return [.problem("configuration", (error as? DKIMError)?.message ?? "\(error)", fix: "fix the line named, then: dkimctl config check --config \(configurationPath)")]
+        }
+        var checks: [DoctorCheck] = [.ok("configuration", "\(configurationPath): \(configuration.domains.count) domain(s), \(configuration.slots.count) slot(s)")]
+        if let checker {
+            for domain in configuration.domains { checks.append(reachability(domain.domain, checker)) }
+        }
+        return checks
+    }
+
+    /// Every authoritative server of the domain's zone answers its SOA.
+    private func reachability(_ domain: DomainName, _ checker: PublicationChecker) -> DoctorCheck {
+        let name = "dns"
+        let zone: String
+        let servers: [DNSServer]
+        if let first = checker.nameservers.first {
+            switch checker.transport.zone(of: domain.ascii + ".", askingAuthoritative: first) {
+            case .success(let found): zone = found
+            case .failure(let failure):
+                return .problem(name, "\(domain): \(first) does not answer for it: \(failure.reason)", fix: "dig @\(first.address) -p \(first.port) \(domain) SOA; check dns.nameservers in the configuration")
+            }
+            servers = checker.nameservers
+        } else {
+            switch checker.discovery.zone(of: domain.ascii).flatMap({ zone in checker.discovery.servers(of: zone).map { (zone, $0) } }) {
+            case .failure(let error):
+                return .problem(name, "\(domain): \(error.description)", fix: "check the resolver (dns.resolvers, /etc/resolv.conf) and the delegation: dig \(domain) NS")
+            case .success(let (found, discovered)):
+                zone = found
+                servers = discovered
+            }
+        }
+        var silent: [String] = []
+        for server in servers {
+            switch checker.transport.query(zone, .soa, server: server, recursionDesired: false) {
+            case .response(let response) where response.rcode == "NOERROR" && response.authoritative:
+                continue
+            case .response(let response):
+                silent.append("\(server) (\(response.rcode)\(response.authoritative ? "" : ", not authoritative"))")
+            case .failure(let reason):
+                silent.append("\(server) (\(reason))")
+            }
+        }
+        guard silent.isEmpty else {
+            return .problem(name, "\(domain): zone \(zone): \(silent.joined(separator: ", ")) did not answer its SOA", fix: "dig @ADDRESS \(zone) SOA from this host; open UDP and TCP port 53 to those servers")
+        }
+        return .ok(name, "\(domain): zone \(zone), \(servers.count) authoritative server(s) answer")
+    }
+}
