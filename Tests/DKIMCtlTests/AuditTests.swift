@@ -137,6 +137,14 @@ import Testing
         #expect(verified.status == 0, "\(verified.standardOutput)\(verified.standardError)")
         #expect(verified.standardOutput == "ok \(chain.eventCount) \(chain.headHash)\n")
 
+        // The runbook's own version of the check agrees.
+        let runbook = try String(contentsOfFile: RunbookTests.runbooks + "/audit-event-chain.md", encoding: .utf8)
+        let documented = try #require(
+            runbook.components(separatedBy: "```python\n").dropFirst().compactMap { $0.components(separatedBy: "```").first }
+                .first { $0.contains("csv.reader") })
+        let byRunbook = try ProcessRunner.run(python, ["-c", documented, csv])
+        #expect(byRunbook.status == 0 && byRunbook.standardOutput == "ok \(chain.eventCount) events, head \(chain.headHash)\n", "\(byRunbook.standardOutput)\(byRunbook.standardError)")
+
         // The same script catches an edit made to the export.
         let text = try String(contentsOfFile: csv, encoding: .utf8)
         try text.replacingOccurrences(of: "\"help@example.org\"", with: "\"h3lp@example.org\"")

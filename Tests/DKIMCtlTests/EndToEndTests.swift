@@ -160,7 +160,8 @@ import Testing
 
         // The auditors' runbook checks the same chain without dkimctl, from the documented hash format.
         let runbook = try String(contentsOfFile: Self.repositoryRoot + "/runbooks/audit-event-chain.md", encoding: .utf8)
-        let script = try #require(runbook.components(separatedBy: "```python\n").dropFirst().first?.components(separatedBy: "```").first)
+        let blocks = runbook.components(separatedBy: "```python\n").dropFirst().compactMap { $0.components(separatedBy: "```").first }
+        let script = try #require(blocks.first { $0.contains("sqlite3") })
         let python = try #require(ProcessRunner.which("python3"))
         let audit = try ProcessRunner.run(python, ["-c", script, state.registryPath])
         #expect(audit.status == 0, "\(audit.standardError)")

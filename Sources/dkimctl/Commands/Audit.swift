@@ -66,8 +66,7 @@ extension DKIMCtl {
             @Option(help: "Output: table, csv, json or markdown.")
             var format: Format = .table
 
-            @Option(help: ArgumentHelp("Write to this file (atomically) instead of standard output.", valueName: "file"))
-            var output: String?
+            @OptionGroup var output: OutputFile
 
             @Flag(name: .customLong("no-dns"), help: "Ask no DNS server: skip the rules that need DNS.")
             var noDNS = false
@@ -87,7 +86,7 @@ extension DKIMCtl {
                 case .json: text = AuditReport.json(result)
                 case .markdown: text = AuditReport.markdown(result)
                 }
-                try AuditOptions.write(text, to: output)
+                try output.write(text)
                 if result.count(.error) > 0 { throw ExitCode(3) }
             }
         }
@@ -153,8 +152,7 @@ extension DKIMCtl {
             @Option(help: "Output: csv or json (JSON Lines).")
             var format: Format = .csv
 
-            @Option(help: ArgumentHelp("Write to this file (atomically) instead of standard output.", valueName: "file"))
-            var output: String?
+            @OptionGroup var output: OutputFile
 
             func run(_ context: CommandContext) throws {
                 let start = try since.map(AuditOptions.parseTime)
@@ -162,7 +160,7 @@ extension DKIMCtl {
                 try context.registry.forEachEvent(since: start) { event in
                     text += format == .csv ? EventReport.csvRow(event) : EventReport.jsonLine(event)
                 }
-                try AuditOptions.write(text, to: output)
+                try output.write(text)
             }
         }
     }
@@ -176,8 +174,15 @@ enum AuditOptions {
         throw DKIMError(.invalidInput, "time '\(text)' is not a date (allowed: YYYY-MM-DD or ISO 8601, e.g. 2026-05-01T00:00:00Z)")
     }
 
-    /// To standard output, or atomically to `path` (mode 0644; a reader never sees half a report).
-    static func write(_ text: String, to path: String?) throws {
+}
+
+/// `--output FILE`: a report to standard output, or atomically to a file.
+struct OutputFile: ParsableArguments {
+    @Option(name: .customLong("output"), help: ArgumentHelp("Write to this file (atomically) instead of standard output.", valueName: "file"))
+    var path: String?
+
+    /// To standard output, or atomically to the file (mode 0644; a reader never sees half of it).
+    func write(_ text: String) throws {
         guard let path else {
             Output.standard.write(text)
             return

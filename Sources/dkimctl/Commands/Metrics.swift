@@ -26,8 +26,7 @@ extension DKIMCtl {
         @OptionGroup var configurationFile: ConfigurationOption
         @OptionGroup var dns: DNSOptions
 
-        @Option(help: ArgumentHelp("Write to this file (atomically) instead of standard output.", valueName: "file"))
-        var output: String?
+        @OptionGroup var output: OutputFile
 
         @Flag(name: .customLong("with-dns"), help: "Count the audit findings that need DNS too (asks every authoritative server).")
         var withDNS = false
@@ -37,7 +36,7 @@ extension DKIMCtl {
             let auditor = ComplianceAuditor(
                 registry: context.registry, configuration: configuration, checker: withDNS ? try dns.checker(defaults: configuration.dns) : nil)
             let text = try MetricsReport(registry: context.registry, state: context.state, auditor: auditor).render(at: context.now)
-            try AuditOptions.write(text, to: output)
+            try output.write(text)
         }
     }
 }
