@@ -86,7 +86,7 @@ public enum PrivateKeyStatus: Sendable, Equatable {
 /// One key as the audit sees it.
 public struct AuditedKey: Sendable {
     public let key: RegisteredKey
-    public let lastCheck: StoredCheck?
+    public let lastCheck: CheckSummary?
     public let privateKey: PrivateKeyStatus
     public let findings: [AuditFinding]
 }
@@ -144,17 +144,19 @@ public struct ComplianceAuditor: Sendable {
     public func run(domain only: DomainName?, since: Date?, at now: Date) throws -> ComplianceAuditResult {
         var audited: [AuditedKey] = []
         var domains = Set(configuration.domains.map(\.domain.ascii))
-        // Read first: auditing a key reads the registry again.
+        let checks = try registry.latestCheckSummaries()
+        var known: [String: Set<String>] = [:]
         for key in try registry.keys(matching: KeyFilter(domain: only)) {
             domains.insert(key.domain.ascii)
+            known[key.domain.ascii, default: []].insert(key.selector.name)
             if let since, let revoked = key.revokedAt, revoked < since { continue }
-            audited.append(try audit(key, at: now))
+            audited.append(audit(key, lastCheck: checks[key.id], at: now))
         }
         if let only { domains = [only.ascii] }
         var unknown: [UnknownSelector] = []
         if let checker {
             for domain in domains.sorted() {
-                unknown += try unknownSelectors(in: DomainName(domain), checker: checker)
+                unknown += try unknownSelectors(in: DomainName(domain), known: known[domain] ?? [], checker: checker)
             }
         }
         return ComplianceAuditResult(generatedAt: now, since: since, dnsChecked: checker != nil, keys: audited, unknownSelectors: unknown)
@@ -166,7 +168,7 @@ public struct ComplianceAuditor: Sendable {
             ?? SlotPolicy(domain: key.domain, provider: key.provider, usage: key.usage, owner: key.owner, specification: try! KeySpecification(algorithm: .rsa))
     }
 
-    func audit(_ key: RegisteredKey, at now: Date) throws -> AuditedKey {
+    func audit(_ key: RegisteredKey, lastCheck: CheckSummary?, at now: Date) -> AuditedKey {
         var findings: [AuditFinding] = []
         func find(_ rule: AuditRule, _ message: String, severity: FindingSeverity? = nil) {
             findings.append(AuditFinding(
@@ -216,7 +218,6 @@ public struct ComplianceAuditor: Sendable {
                 find(.revokedStillLive, "revoked, but \(server) still serves its public key: withdraw the record")
             }
         }
-        let lastCheck = try registry.checks(forKey: key.id, limit: 1).first
         return AuditedKey(key: key, lastCheck: lastCheck, privateKey: privateKey, findings: findings)
     }
 
@@ -246,8 +247,7 @@ public struct ComplianceAuditor: Sendable {
         return check.results.first { $0.status == .pass && $0.cnameTarget == nil }.map { "\($0.server)" }
     }
 
-    private func unknownSelectors(in domain: DomainName, checker: PublicationChecker) throws -> [UnknownSelector] {
-        let known = Set(try registry.keys(matching: KeyFilter(domain: domain)).map(\.selector.name))
+    private func unknownSelectors(in domain: DomainName, known: Set<String>, checker: PublicationChecker) throws -> [UnknownSelector] {
         let managed = configuration.providers.profiles.flatMap(\.managed).flatMap(\.selectors)
         let candidates = Set(Self.commonSelectors + managed).union(try registry.selectorsInEvents(of: domain)).subtracting(known)
         var found: [UnknownSelector] = []

@@ -95,6 +95,9 @@ public protocol KeyRegistry: Sendable {
     /// Recomputes every event's hash and link, and compares the last one with the recorded head.
     func verifyEventChain() throws -> EventChainVerification
 
+    /// The latest DNS check of every key that has one, by key id.
+    func latestCheckSummaries() throws -> [Int64: CheckSummary]
+
     /// Every selector the event log mentions for `domain`.
     func selectorsInEvents(of domain: DomainName) throws -> Set<String>
 

@@ -247,6 +247,13 @@ public struct StoredCheck: Sendable, Equatable {
     public let servers: [StoredServerCheck]
 }
 
+/// A stored check in brief: when, the verdict, how many servers answered for it.
+public struct CheckSummary: Sendable, Equatable {
+    public let checkedAt: Date
+    public let verdict: CheckStatus
+    public let servers: Int
+}
+
 /// One server's answer within a stored check.
 public struct StoredServerCheck: Sendable, Equatable {
     public let zone: String

@@ -335,6 +335,24 @@ public struct SQLiteRegistry: KeyRegistry {
         }
     }
 
+    public func latestCheckSummaries() throws -> [Int64: CheckSummary] {
+        try read { db in
+            // One query for every key: per-key reads cost a transaction and a statement each.
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT c.key_id, c.checked_at, c.verdict, (SELECT count(*) FROM dns_check_server s WHERE s.check_id = c.id)
+                    FROM dns_check c JOIN (SELECT max(id) AS id FROM dns_check GROUP BY key_id) latest ON latest.id = c.id
+                    """)
+            var summaries: [Int64: CheckSummary] = [:]
+            for row in rows {
+                summaries[row[0]] = CheckSummary(
+                    checkedAt: row[1], verdict: CheckStatus(rawValue: row[2]) ?? .temperror, servers: row[3])
+            }
+            return summaries
+        }
+    }
+
     public func verifyEventChain() throws -> EventChainVerification {
         try read { db in
             var breaks: [ChainBreak] = []

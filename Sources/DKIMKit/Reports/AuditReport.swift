@@ -22,7 +22,7 @@ public enum AuditReport {
             key.domain.ascii, key.selector.name, key.provider.identifier, key.usage.name, key.owner.address, key.kind.rawValue,
             key.algorithm.rawValue, String(key.bits), key.state.rawValue, date(key.createdAt), date(key.publishedAt),
             date(key.activatedAt), date(key.expiresAt), date(key.retiredAt), date(key.revokedAt), date(audited.lastCheck?.checkedAt),
-            audited.lastCheck.map { String($0.servers.count) } ?? "", audited.lastCheck?.verdict.rawValue ?? "",
+            audited.lastCheck.map { String($0.servers) } ?? "", audited.lastCheck?.verdict.rawValue ?? "",
             audited.privateKey.text, findingList(audited.findings),
         ]
     }
@@ -57,7 +57,7 @@ public enum AuditReport {
             for (column, value) in zip(csvColumns.dropLast(), row(audited).dropLast()) {
                 switch column {
                 case "bits": writer.field(column, key.bits)
-                case "last_proof_servers": writer.field(column, audited.lastCheck?.servers.count)
+                case "last_proof_servers": writer.field(column, audited.lastCheck?.servers)
                 default: writer.field(camel(column), value.isEmpty ? nil : value)
                 }
             }
@@ -107,7 +107,7 @@ public enum AuditReport {
 
     static func tableRow(_ audited: AuditedKey) -> [String] {
         let key = audited.key
-        let proof = audited.lastCheck.map { "\($0.verdict.rawValue) \(Timestamp.day($0.checkedAt)) (\($0.servers.count))" } ?? "-"
+        let proof = audited.lastCheck.map { "\($0.verdict.rawValue) \(Timestamp.day($0.checkedAt)) (\($0.servers))" } ?? "-"
         return [
             key.domain.ascii, key.selector.name, key.provider.identifier, key.usage.name, key.owner.address,
             "\(key.algorithm.rawValue)-\(key.bits)", key.kind == .external ? "\(key.state.rawValue) (tracked)" : key.state.rawValue,
