@@ -35,13 +35,14 @@ struct CommandContext {
     }
 
     /// Opens an existing state directory after checking its permissions.
-    static func open(_ options: GlobalOptions) throws -> CommandContext {
+    /// - Parameter checkingKeyFiles: refuse key files others can read (every command but `audit`, which reports them).
+    static func open(_ options: GlobalOptions, checkingKeyFiles: Bool = true) throws -> CommandContext {
         let state = options.state
         let now = try currentTime()
         guard FileManager.default.fileExists(atPath: state.path), state.exists else {
             throw DKIMError(.notInitialized, "no dkimctl registry in \(state.path); run 'dkimctl init' first (or pass --state-dir)")
         }
-        try state.checkSafety()
+        try state.checkSafety(keyFiles: checkingKeyFiles)
         let registry = try SQLiteRegistry.open(path: state.registryPath, create: false)
         return CommandContext(state: state, registry: registry, actor: Actor.current(), now: now)
     }
@@ -52,12 +53,16 @@ struct CommandContext {
 /// Conforming commands implement `run(_:)`; the context is opened for them.
 protocol DKIMCommand: ParsableCommand {
     var global: GlobalOptions { get }
+    /// Whether the command refuses to run while a key file is readable by others (default true).
+    static var refusesUnsafeKeyFiles: Bool { get }
     func run(_ context: CommandContext) throws
 }
 
 extension DKIMCommand {
+    static var refusesUnsafeKeyFiles: Bool { true }
+
     func run() throws {
-        try run(CommandContext.open(global))
+        try run(CommandContext.open(global, checkingKeyFiles: Self.refusesUnsafeKeyFiles))
     }
 }
 

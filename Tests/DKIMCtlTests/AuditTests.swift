@@ -179,7 +179,7 @@ import Testing
     static let expected: Set<String> = [
         "rotation-overdue overdue", "ttl-not-raised overdue", "rotation-due-soon duesoon", "ttl-not-raised duesoon",
         "weak-key weak", "no-owner ownerless", "unknown-selector-live s1", "revoked-still-live gone", "testing-flag testing",
-        "private-key-missing lost", "retired-still-published old",
+        "private-key-missing lost", "retired-still-published old", "private-key-unsafe exposed",
     ]
 
     @Test func craftedHistoryGivesEveryFindingAndNothingElse() throws {
@@ -202,6 +202,7 @@ import Testing
         try run(new + ["--usage", "lost", "--selector", "lost"] + ed, day: 50)
         try run(new + ["--usage", "good", "--selector", "good"] + ed, day: 50)
         try run(new + ["--usage", "rolled", "--selector", "old"] + ed, day: 0)
+        try run(new + ["--usage", "exposed", "--selector", "exposed"] + ed, day: 50)
         try run(new + ["--usage", "rolled", "--selector", "successor"] + ed, day: 49)
         let force = ["--domain", "example.org", "--force", "--reason", "crafted history"]
         try run(["activate", "overdue", "--rotation", "30d"] + force, day: 1)
@@ -222,6 +223,9 @@ import Testing
         let named = try NamedServer(zones: [.init("example.org", ZoneText.zone("example.org", records: records))])
         let dns = ["--nameserver", "127.0.0.1:\(named.port)", "--timeout", "1"]
 
+        chmod(dkimctl.stateDirectory + "/keys/exposed._domainkey.example.org.pem", 0o644)
+        // Other commands refuse such a state directory; the audit reports the file.
+        #expect(try dkimctl.run(["list"]).status == 1)
         let audit = try run(["audit", "--format", "json"] + dns, day: 60, status: 3)
         let report = try #require(try JSONSerialization.jsonObject(with: Data(audit.standardOutput.utf8)) as? [String: Any])
         let findings = try #require(report["findings"] as? [[String: Any]])
@@ -236,7 +240,7 @@ import Testing
             #expect((finding["message"] as? String)?.isEmpty == false && finding["source"] as? String == rule.source)
         }
         let summary = try #require(report["summary"] as? [String: Any])
-        #expect(summary["keys"] as? Int == 10 && summary["error"] as? Int == 7 && summary["warning"] as? Int == 4)
+        #expect(summary["keys"] as? Int == 11 && summary["error"] as? Int == 8 && summary["warning"] as? Int == 4)
         #expect(report["dnsChecked"] as? Bool == true)
         let keys = try #require(report["keys"] as? [[String: Any]])
         let overdue = try #require(keys.first { $0["selector"] as? String == "overdue" })
@@ -248,6 +252,7 @@ import Testing
         // The manual publisher: the revoked key's file waits until DNS shows the record withdrawn.
         #expect(keys.first { $0["selector"] as? String == "gone" }?["privateKey"] as? String == "present (0600) until DNS shows the record withdrawn")
         #expect(keys.first { $0["selector"] as? String == "lost" }?["privateKey"] as? String == "missing")
+        #expect(keys.first { $0["selector"] as? String == "exposed" }?["privateKey"] as? String == "unsafe mode 0644")
         #expect((report["unknownSelectors"] as? [[String: Any]])?.map { $0["selector"] as? String } == ["s1"])
 
         // CSV, parsed back column by column.
@@ -256,7 +261,7 @@ import Testing
         #expect(written.standardOutput.isEmpty && written.standardError.contains("wrote \(csvOutput)"))
         let rows = CSV.parse(try String(contentsOfFile: csvOutput, encoding: .utf8))
         #expect(rows[0] == AuditReport.csvColumns)
-        #expect(rows.count == 1 + 10 + 1 && rows.allSatisfy { $0.count == rows[0].count })
+        #expect(rows.count == 1 + 11 + 1 && rows.allSatisfy { $0.count == rows[0].count })
         func column(_ row: [String], _ name: String) -> String { row[rows[0].firstIndex(of: name)!] }
         let weak = try #require(rows.first { $0[1] == "weak" })
         #expect(column(weak, "provider") == "amazon-ses" && column(weak, "algorithm") == "rsa" && column(weak, "bits") == "1024")
@@ -280,12 +285,13 @@ import Testing
         #expect(markdown.contains("- **error** `unknown-selector-live` — `s1._domainkey.example.org`"))
         let table = try run(["audit"] + dns, day: 60, status: 3).standardOutput
         #expect(table.contains("  error [rotation-overdue] overdue._domainkey.example.org: active past its rotation date 2026-02-10"))
-        #expect(table.hasSuffix("10 key(s), 7 error(s), 4 warning(s)\n"))
+        #expect(table.hasSuffix("11 key(s), 8 error(s), 4 warning(s)\n"))
 
         // --since leaves out keys revoked before it; a domain with nothing wrong exits 0.
         let since = try run(["audit", "--no-dns", "--since", "2026-01-20", "--format", "json"], day: 60, status: 3)
         let sinceKeys = try #require((try JSONSerialization.jsonObject(with: Data(since.standardOutput.utf8)) as? [String: Any])?["keys"] as? [[String: Any]])
-        #expect(sinceKeys.count == 9 && !sinceKeys.contains { $0["selector"] as? String == "gone" })
+        #expect(sinceKeys.count == 10 && !sinceKeys.contains { $0["selector"] as? String == "gone" })
+        chmod(dkimctl.stateDirectory + "/keys/exposed._domainkey.example.org.pem", 0o600)
         try run(["new", "--domain", "example.net", "--provider", "self-hosted"] + ed, day: 60)
         let clean = try run(["audit", "--domain", "example.net"] + dns, day: 60, status: 0)
         #expect(clean.standardOutput.contains("Findings:\n  none\n"))

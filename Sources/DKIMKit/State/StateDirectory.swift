@@ -90,12 +90,14 @@ public struct StateDirectory: Sendable, Equatable {
     /// Refuses a state or key directory that others can write to, a registry
     /// others can write to, and any key file others can read.
     /// - Throws: `DKIMError.unsafePermissions` saying what is wrong and how to fix it.
-    public func checkSafety() throws {
+    /// - Parameter keyFiles: also check every key file (`audit` reports unsafe key files as findings instead).
+    public func checkSafety(keyFiles: Bool = true) throws {
         try checkNotWritableByOthers(path, what: "state directory", fix: "chmod 700")
         try checkNotWritableByOthers(keysPath, what: "key directory", fix: "chmod 700")
         if FileManager.default.fileExists(atPath: registryPath) {
             try checkNotWritableByOthers(registryPath, what: "registry", fix: "chmod 600")
         }
+        guard keyFiles else { return }
         guard let directory = opendir(keysPath) else {
             throw AtomicFile.systemError("read the key directory", keysPath)
         }

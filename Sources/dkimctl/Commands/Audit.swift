@@ -53,6 +53,9 @@ extension DKIMCtl {
                 case table, csv, json, markdown
             }
 
+            /// An exposed key file is a finding to report, not a reason to stay silent.
+            static var refusesUnsafeKeyFiles: Bool { false }
+
             @OptionGroup var global: GlobalOptions
             @OptionGroup var configurationFile: ConfigurationOption
             @OptionGroup var dns: DNSOptions
