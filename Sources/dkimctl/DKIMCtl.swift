@@ -16,8 +16,8 @@ struct DKIMCtl: ParsableCommand {
             $XDG_DATA_HOME/dkimctl.
 
             Exit status: 0 success; 64 a command-line value was refused (nothing was written); \
-            1 any other failure; 75 another run holds the rotation lock ('verify', 'activate' and \
-            'rotate' add their own: see their --help).
+            1 any other failure; 75 another run holds the rotation lock ('verify', 'activate', \
+            'rotate', 'track' and 'audit' add their own: see their --help).
 
             Examples:
               dkimctl init --owner mail-team@example.org
@@ -26,6 +26,9 @@ struct DKIMCtl: ParsableCommand {
               dkimctl activate mailgun-notifications-20261123 --domain example.org
               dkimctl list --format csv > dkim-register.csv
               dkimctl config init && dkimctl rotate --dry-run
+              dkimctl track --domain example.org --provider google-workspace --selector google
+              dkimctl record mailgun-notifications-20261123 --domain example.org --format route53
+              dkimctl audit --format markdown --output audit.md && dkimctl audit verify
             """,
         version: DKIMKitVersion.current,
         subcommands: [
