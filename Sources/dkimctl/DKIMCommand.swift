@@ -34,6 +34,15 @@ struct CommandContext {
         return date
     }
 
+    /// `--owner` if given, else the default recorded by `init`.
+    /// - Parameter what: what needs the owner, for the error (`the new key`).
+    func owner(_ given: String?, for what: String) throws -> Owner {
+        guard let owner = try given.map(Owner.init) ?? registry.defaultOwner() else {
+            throw DKIMError(.invalidInput, "no owner for \(what): pass --owner ADDR, or record a default with 'dkimctl init --owner ADDR'")
+        }
+        return owner
+    }
+
     /// Opens an existing state directory after checking its permissions.
     /// - Parameter checkingKeyFiles: refuse key files others can read (every command but `audit`, which reports them).
     static func open(_ options: GlobalOptions, checkingKeyFiles: Bool = true) throws -> CommandContext {

@@ -162,12 +162,6 @@ public struct ComplianceAuditor: Sendable {
         return ComplianceAuditResult(generatedAt: now, since: since, dnsChecked: checker != nil, keys: audited, unknownSelectors: unknown)
     }
 
-    private func policy(_ key: RegisteredKey) -> SlotPolicy {
-        // An unconfigured slot follows the documented defaults.
-        configuration.policy(for: key)
-            ?? SlotPolicy(domain: key.domain, provider: key.provider, usage: key.usage, owner: key.owner, specification: try! KeySpecification(algorithm: .rsa))
-    }
-
     func audit(_ key: RegisteredKey, lastCheck: CheckSummary?, at now: Date) -> AuditedKey {
         var findings: [AuditFinding] = []
         func find(_ rule: AuditRule, _ message: String, severity: FindingSeverity? = nil) {
@@ -175,7 +169,7 @@ public struct ComplianceAuditor: Sendable {
                 severity: severity ?? rule.severity, rule: rule.rawValue, domain: key.domain.ascii, selector: key.selector.name, message: message))
         }
         let live = key.state != .revoked
-        let policy = policy(key)
+        let policy = configuration.effectivePolicy(for: key)
         if live, key.algorithm == .rsa, key.bits < 2048 {
             find(.weakKey, "\(key.bits)-bit RSA key; use 2048 bits" + (key.kind == .external ? " (ask \(key.provider))" : ""),
                  severity: key.kind == .external ? .warning : .error)

@@ -151,21 +151,14 @@ public struct Doctor: Sendable {
         let name = "dns"
         let zone: String
         let servers: [DNSServer]
-        if let first = checker.nameservers.first {
-            switch checker.transport.zone(of: domain.ascii + ".", askingAuthoritative: first) {
-            case .success(let found): zone = found
-            case .failure(let failure):
-                return .problem(name, "\(domain): \(first) does not answer for it: \(failure.reason)", fix: "dig @\(first.address) -p \(first.port) \(domain) SOA; check dns.nameservers in the configuration")
-            }
-            servers = checker.nameservers
-        } else {
-            switch checker.discovery.zone(of: domain.ascii).flatMap({ zone in checker.discovery.servers(of: zone).map { (zone, $0) } }) {
-            case .failure(let error):
-                return .problem(name, "\(domain): \(error.description)", fix: "check the resolver (dns.resolvers, /etc/resolv.conf) and the delegation: dig \(domain) NS")
-            case .success(let (found, discovered)):
-                zone = found
-                servers = discovered
-            }
+        switch checker.authoritativeServers(for: domain.ascii + ".") {
+        case .success(let found):
+            (zone, servers) = found
+        case .failure(.overrideUnanswered(let failure)):
+            let first = checker.nameservers[0]
+            return .problem(name, "\(domain): \(first) does not answer for it: \(failure.reason)", fix: "dig @\(first.address) -p \(first.port) \(domain) SOA; check dns.nameservers in the configuration")
+        case .failure(.discovery(let error)):
+            return .problem(name, "\(domain): \(error.description)", fix: "check the resolver (dns.resolvers, /etc/resolv.conf) and the delegation: dig \(domain) NS")
         }
         var silent: [String] = []
         for server in servers {

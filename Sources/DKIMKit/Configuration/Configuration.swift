@@ -32,6 +32,16 @@ public struct LifecycleConfiguration: Sendable {
     public func policy(for key: RegisteredKey) -> SlotPolicy? {
         domain(key.domain)?.slots.first { $0.provider == key.provider && $0.usage == key.usage }
     }
+
+    /// The slot's configured policy, else the documented defaults with the key's own algorithm and
+    /// size (for keys of slots the configuration does not name: grace, TTLs, revocation, successors).
+    public func effectivePolicy(for key: RegisteredKey) -> SlotPolicy {
+        if let configured = policy(for: key) { return configured }
+        // Ed25519 has no size to choose; a tracked provider key of an unusual size falls back to RSA-2048.
+        let specification = (try? KeySpecification(algorithm: key.algorithm, bits: key.algorithm == .rsa ? key.bits : nil))
+            ?? (try! KeySpecification(algorithm: .rsa))
+        return SlotPolicy(domain: key.domain, provider: key.provider, usage: key.usage, owner: key.owner, specification: specification)
+    }
 }
 
 /// One domain: its publisher, its deploy hook and its slots.

@@ -30,6 +30,8 @@ public struct ServerCheck: Sendable, Equatable {
     public var cnameTarget: String?
     /// The key record this server serves (at the end of any CNAME chain), when one parsed.
     public var servedRecord: DKIMKeyRecord?
+    /// The name that record is at (the asked name, or an in-zone CNAME target).
+    public var servedOwner: String?
     /// The server does not serve the expected key: the name does not exist, has
     /// no TXT record, an empty `p=`, or another key (what a revocation must show).
     public var withdrawn = false
@@ -79,6 +81,17 @@ public struct PublicationCheck: Sendable, Equatable {
 
     /// Every server was asked and none serves the expected key any more.
     public var isWithdrawn: Bool { !results.isEmpty && problems.isEmpty && results.allSatisfy(\.withdrawn) }
+
+    /// The same answers judged against another key, without asking DNS again (the key
+    /// `track` has just read from these answers). Lagging servers still fail.
+    public func judged(against key: ExpectedKey) -> PublicationCheck {
+        var results = results
+        for index in results.indices where results[index].servedRecord != nil {
+            PublicationChecker.judge(&results[index], against: key)
+        }
+        PublicationChecker.failLaggingServers(&results)
+        return PublicationCheck(name: name, results: results, problems: problems)
+    }
 }
 
 /// The key a record must carry.
@@ -152,32 +165,22 @@ public struct PublicationChecker: Sendable {
                 break
             }
             // The servers to ask for this hop, and the zone they serve.
+            let useOverride = hop == 0 || firstZone.map({ current.hasSuffix("." + $0) || current == $0 }) == true
             let zone: String
             let servers: [DNSServer]
-            if !nameservers.isEmpty, hop == 0 || firstZone.map({ current.hasSuffix("." + $0) || current == $0 }) == true {
-                let found: String
-                switch transport.zone(of: current, askingAuthoritative: nameservers[0]) {
-                case .success(let apex):
-                    found = apex
-                case .failure(let failure):
-                    results += nameservers.map {
-                        ServerCheck(
-                            zone: "?", name: current, server: $0, status: .temperror,
-                            detail: "cannot find the zone of \(current): \(failure.reason)")
-                    }
-                    return PublicationCheck(name: name.absolute, results: results, problems: problems)
+            switch authoritativeServers(for: current, useOverride: useOverride) {
+            case .success(let found):
+                (zone, servers) = found
+            case .failure(.overrideUnanswered(let failure)):
+                results += nameservers.map {
+                    ServerCheck(
+                        zone: "?", name: current, server: $0, status: .temperror,
+                        detail: "cannot find the zone of \(current): \(failure.reason)")
                 }
-                zone = found
-                servers = nameservers
-            } else {
-                switch discovery.zone(of: current).flatMap({ zone in discovery.servers(of: zone).map { (zone, $0) } }) {
-                case .failure(let error):
-                    problems.append(error.description)
-                    return PublicationCheck(name: name.absolute, results: results, problems: problems)
-                case .success(let (found, discovered)):
-                    zone = found
-                    servers = discovered
-                }
+                return PublicationCheck(name: name.absolute, results: results, problems: problems)
+            case .failure(.discovery(let error)):
+                problems.append(error.description)
+                return PublicationCheck(name: name.absolute, results: results, problems: problems)
             }
             if hop == 0 { firstZone = zone }
 
@@ -194,6 +197,7 @@ public struct PublicationChecker: Sendable {
             for index in results.indices where results[index].name == current && results[index].cnameTarget == nil && results[index].status == .pass {
                 results[index].status = .fail
                 results[index].detail = "serves a TXT record where other servers serve a CNAME to \(target)"
+                results[index].servedOwner = nil  // stays failed whatever key it is judged against
             }
             if hop == Self.maximumCNAMELinks {
                 problems.append("more than \(Self.maximumCNAMELinks) CNAME links from \(name.absolute)")
@@ -202,6 +206,26 @@ public struct PublicationChecker: Sendable {
             current = target
         }
         return PublicationCheck(name: name.absolute, results: results, problems: problems)
+    }
+
+    /// Why the servers for a name could not be found.
+    public enum ServerLookupError: Error, Sendable {
+        /// The `--nameserver` override did not say which zone holds the name.
+        case overrideUnanswered(DNSFailure)
+        /// Discovery through the resolver failed.
+        case discovery(NameserverDiscovery.DiscoveryError)
+    }
+
+    /// The zone holding `name` and the servers to ask for it: the `--nameserver` override when
+    /// `useOverride` and one is set (asked for the zone by SOA), else the zone's discovered
+    /// authoritative servers.
+    public func authoritativeServers(for name: String, useOverride: Bool = true) -> Result<(zone: String, servers: [DNSServer]), ServerLookupError> {
+        if useOverride, let first = nameservers.first {
+            return transport.zone(of: name, askingAuthoritative: first)
+                .map { (zone: $0, servers: nameservers) }.mapError { .overrideUnanswered($0) }
+        }
+        return discovery.zone(of: name).flatMap { zone in discovery.servers(of: zone).map { (zone: zone, servers: $0) } }
+            .mapError { .discovery($0) }
     }
 
     /// A server whose zone serial is behind another's serves stale data: it fails.
@@ -299,24 +323,34 @@ public struct PublicationChecker: Sendable {
             return result
         }
         result.servedRecord = record
+        result.servedOwner = owner
+        Self.judge(&result, against: key)
+        return result
+    }
+
+    /// Sets a server's status and detail from the record it served, compared with `key`.
+    static func judge(_ result: inout ServerCheck, against key: ExpectedKey) {
+        guard let record = result.servedRecord, let owner = result.servedOwner else { return }
+        result.status = .fail
+        result.withdrawn = false
+        result.warnings.removeAll { $0.hasPrefix("t=y") }
         if record.isRevoked {
             result.detail = "revoked: the record has an empty p="
             result.withdrawn = true
-            return result
+            return
         }
         if record.keyType != key.algorithm.rawValue {
             result.detail = "k=\(record.keyType) but the registered key is \(key.algorithm.rawValue)"
-            return result
+            return
         }
         if record.publicKey != key.publicKey {
             let served = record.publicKeyBytes.map(PublicKeyFingerprint.of) ?? "undecodable"
             result.detail = "p= is another key (\(served)), not the registered one"
             result.withdrawn = true
-            return result
+            return
         }
         if record.isTesting { result.warnings.append("t=y: the domain is in DKIM testing mode") }
         result.status = .pass
-        result.detail = owner == name ? "p= matches the registered key" : "p= matches the registered key (via CNAME to \(owner))"
-        return result
+        result.detail = owner == result.name ? "p= matches the registered key" : "p= matches the registered key (via CNAME to \(owner))"
     }
 }

@@ -385,7 +385,7 @@ struct DomainRun {
     private mutating func disposeOfRevokedPrivateKeys() {
         for key in sortedKeys where key.state == .revoked && key.privateKeyDisposal == nil && key.pendingDeploy == nil {
             guard let pushed = key.publication?.action, pushed != .publish else { continue }
-            let reveal = (policy(key) ?? (try? engine.fallbackPolicy(for: key)))?.reveal ?? false
+            let reveal = (policy(key) ?? engine.configuration.effectivePolicy(for: key)).reveal
             let manual: Bool = { if case .manual = domain.publisher { true } else { false } }()
             if dryRun {
                 act(key, "\(reveal ? "reveal" : "destroy") the private key of \(key.selector)")

@@ -76,18 +76,10 @@ public struct RotationEngine: Sendable {
         guard [.active, .retired, .published, .pending].contains(key.state) else {
             throw DKIMError(.conflict, "key \(key.selector) is already \(key.state.rawValue)")
         }
-        let policy = try configuration.policy(for: key) ?? fallbackPolicy(for: key)
+        let policy = configuration.effectivePolicy(for: key)
         var run = try slotRun(of: key, at: now)
         try run.emergency(key, policy: policy, reason: reason)
         return run.report(forSlot: key)
-    }
-
-    /// A slot that is not configured gets the defaults, with the key's own algorithm and size.
-    public func fallbackPolicy(for key: RegisteredKey) throws -> SlotPolicy {
-        SlotPolicy(
-            domain: key.domain, provider: key.provider, usage: key.usage, owner: key.owner,
-            // Ed25519 has no size to choose: passing its 256 bits would be refused.
-            specification: try KeySpecification(algorithm: key.algorithm, bits: key.algorithm == .rsa ? key.bits : nil))
     }
 
     /// A run over `key`'s slot only, with its domain's publisher and hook (manual publishing if unconfigured).

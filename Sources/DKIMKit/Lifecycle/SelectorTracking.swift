@@ -72,15 +72,17 @@ public struct SelectorTracker: Sendable {
                 domain: request.domain, provider: request.provider, usage: request.usage, owner: request.owner,
                 selector: request.selector, observation: observation),
             actor: actor, at: time)
-        // The evidence: the same servers, judged against the key now registered.
-        let proof = checker.check(name, expecting: ExpectedKey(algorithm: key.algorithm, publicKey: key.publicKey))
+        // The evidence: the same answers, judged against the key now registered.
+        let proof = check.judged(against: ExpectedKey(algorithm: key.algorithm, publicKey: key.publicKey))
         let stored = try registry.recordChecks([(key, proof)], actor: actor, at: time)[0]
         return TrackingOutcome(key: stored, change: .tracked, check: proof, warnings: Self.warnings(observation, request.profile, proof))
     }
 
     /// Reads a tracked selector again; records a provider's rotation as an event with both fingerprints.
     public func refresh(_ key: RegisteredKey, profile: ProviderProfile, at time: Date) throws -> TrackingOutcome {
-        try key.requireLocalInverse()
+        guard key.kind == .external else {
+            throw DKIMError(.conflict, "key \(key.selector) of \(key.domain) is dkimctl's own; only tracked selectors are followed in DNS")
+        }
         let check = checker.check(key.recordName, expecting: ExpectedKey(algorithm: key.algorithm, publicKey: key.publicKey))
         switch Self.observation(key.recordName, check) {
         case .failure(let error):
@@ -88,9 +90,7 @@ public struct SelectorTracker: Sendable {
             return TrackingOutcome(key: stored, change: .unresolved([error.message]), check: check, warnings: [])
         case .success(let observation):
             let (updated, changed) = try registry.recordExternalObservation(keyID: key.id, observation, actor: actor, at: time)
-            let proof = changed
-                ? checker.check(key.recordName, expecting: ExpectedKey(algorithm: updated.algorithm, publicKey: updated.publicKey))
-                : check
+            let proof = changed ? check.judged(against: ExpectedKey(algorithm: updated.algorithm, publicKey: updated.publicKey)) : check
             let stored = try registry.recordChecks([(updated, proof)], actor: actor, at: time)[0]
             return TrackingOutcome(
                 key: stored,
@@ -156,14 +156,5 @@ public struct SelectorTracker: Sendable {
         }
         if seen.record.isTesting { warnings.append("t=y: the record says the domain is testing DKIM") }
         return warnings
-    }
-}
-
-extension RegisteredKey {
-    /// Refuses a key dkimctl generated where only tracked selectors make sense.
-    func requireLocalInverse() throws {
-        guard kind == .external else {
-            throw DKIMError(.conflict, "key \(selector) of \(domain) is dkimctl's own; only tracked selectors are followed in DNS")
-        }
     }
 }

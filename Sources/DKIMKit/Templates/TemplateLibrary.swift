@@ -16,8 +16,6 @@ public struct TemplateLibrary: Sendable {
         public let file: String?
         /// Whether a user file replaces an embedded default of the same name.
         public let overridesDefault: Bool
-
-        public var origin: String { file ?? "embedded" }
     }
 
     public static let fileExtension = "mustache"

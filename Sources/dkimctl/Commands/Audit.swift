@@ -76,7 +76,7 @@ extension DKIMCtl {
 
             func run(_ context: CommandContext) throws {
                 let domain = try domain.map(DomainName.init)
-                let since = try since.map(AuditOptions.parseTime)
+                let since = try since.map(AuditDate.parse)
                 let configuration = try configurationFile.load(context, required: false, checkEnvironment: false)
                 let auditor = ComplianceAuditor(
                     registry: context.registry, configuration: configuration,
@@ -158,7 +158,7 @@ extension DKIMCtl {
             @OptionGroup var output: OutputFile
 
             func run(_ context: CommandContext) throws {
-                let start = try since.map(AuditOptions.parseTime)
+                let start = try since.map(AuditDate.parse)
                 var text = format == .csv ? EventReport.csvHeader : ""
                 try context.registry.forEachEvent(since: start) { event in
                     text += format == .csv ? EventReport.csvRow(event) : EventReport.jsonLine(event)
@@ -169,10 +169,10 @@ extension DKIMCtl {
     }
 }
 
-/// What the audit commands share: times given by the auditor, and writing a report.
-enum AuditOptions {
+/// A time an auditor gives (`--since`).
+enum AuditDate {
     /// `2026-05-01` (midnight UTC) or a full ISO 8601 time.
-    static func parseTime(_ text: String) throws -> Date {
+    static func parse(_ text: String) throws -> Date {
         if let date = Timestamp.parse(text) ?? Timestamp.parse(text + "T00:00:00Z") { return date }
         throw DKIMError(.invalidInput, "time '\(text)' is not a date (allowed: YYYY-MM-DD or ISO 8601, e.g. 2026-05-01T00:00:00Z)")
     }

@@ -17,7 +17,8 @@ extension DKIMCtl {
                 export units --format systemd|cron renders the scheduler's units with this binary's path, \
                 the state directory and the configuration.
 
-                Without --output, every file is printed, each after a '# ==> NAME <==' line.
+                Without --output, every file is printed, each after a '# ==> NAME <==' line, with \
+                paths as if written into the current directory.
 
                 Examples:
                   dkimctl export mta --format opendkim --output /etc/opendkim/dkimctl
@@ -76,7 +77,8 @@ extension DKIMCtl {
                     only != nil || configuration.providers.profile(for: $0.provider).signsOnOwnMTA
                 }
                 if keys.isEmpty { Output.warning("no active key signs on your MTA\(only.map { " for provider \($0)" } ?? ""): the tables are empty") }
-                values = TemplateContexts.mta(keys: keys, directory: directory ?? ".", at: context.now)
+                // Printed rather than written: the files are meant for the current directory.
+                values = TemplateContexts.mta(keys: keys, directory: directory ?? FileManager.default.currentDirectoryPath, at: context.now)
             case .units:
                 values = TemplateContexts.units(
                     binary: Self.executablePath(), stateDirectory: context.state.path,

@@ -95,9 +95,7 @@ extension DKIMCtl {
             let profile = configuration.providers.profile(for: provider)
             let library = try templates.library(configuration)
             try profile.check(specification)
-            guard let owner = try owner.map(Owner.init) ?? context.registry.defaultOwner() else {
-                throw DKIMError(.invalidInput, "no owner for the new key: pass --owner ADDR, or record a default with 'dkimctl init --owner ADDR'")
-            }
+            let owner = try context.owner(owner, for: "the new key")
             var flags: [String] = []
             if testing { flags.append("y") }
             if strictIdentity { flags.append("s") }

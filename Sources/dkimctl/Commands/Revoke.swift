@@ -37,7 +37,7 @@ extension DKIMCtl {
             let step = try lifecycle.manualStep(context, key: key)
             defer { withExtendedLifetime(step.lock) {} }
             let (configuration, engine, key) = (step.configuration, step.engine, step.key)
-            let policy = try configuration.policy(for: key) ?? engine.fallbackPolicy(for: key)
+            let policy = configuration.effectivePolicy(for: key)
             var allowed: Set<KeyState> = [.pending, .published]
             if immediately {
                 allowed.formUnion([.active, .retired])

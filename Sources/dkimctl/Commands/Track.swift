@@ -72,8 +72,7 @@ extension DKIMCtl {
                 let providerValue = try Provider(provider)
                 let request = TrackRequest(
                     domain: try DomainName(domain), provider: providerValue, usage: try Usage(usage),
-                    owner: try owner.map(Owner.init) ?? context.registry.defaultOwner()
-                        ?? { throw DKIMError(.invalidInput, "no owner: pass --owner ADDR, or record a default with 'dkimctl init --owner ADDR'") }(),
+                    owner: try context.owner(owner, for: "the tracked selector"),
                     selector: try Selector(selector), profile: configuration.providers.profile(for: providerValue))
                 outcomes.append(try tracker.track(request, at: context.now))
             }
