@@ -8,7 +8,8 @@ packages=(pkg-config libssl-dev openssl libsqlite3-dev libidn2-dev libldns-dev)
 if [[ "${1:-}" == "--tests" ]]; then
     # opendkim-tools: opendkim-testkey reads the exported KeyTable (template tests).
     # python3-prometheus-client: its parser reads the output of `dkimctl metrics`.
-    packages+=(bind9 bind9-utils bind9-dnsutils python3 iproute2 systemd opendkim-tools python3-prometheus-client)
+    # python3-dnspython: the hostile DNS server of the evidence tests.
+    packages+=(bind9 bind9-utils bind9-dnsutils python3 iproute2 systemd opendkim-tools python3-prometheus-client python3-dnspython)
 fi
 
 missing=()

@@ -237,7 +237,7 @@ public struct ComplianceAuditor: Sendable {
 
     /// The first authoritative server that serves this key's public key, if any.
     private func servesKey(_ key: RegisteredKey, _ checker: PublicationChecker) -> String? {
-        let check = checker.check(key.recordName, expecting: ExpectedKey(algorithm: key.algorithm, publicKey: key.publicKey))
+        let check = checker.check(key.recordName, expecting: ExpectedKey(key))
         return check.results.first { $0.status == .pass && $0.cnameTarget == nil }.map { "\($0.server)" }
     }
 

@@ -3,10 +3,19 @@ import Foundation
 
 // The thin wall around NLnet Labs ldns: the only file that imports CLDNS.
 
-/// Asks one server directly through ldns: UDP with EDNS0 (1,232-octet
-/// buffer), TCP when the reply is truncated, the given timeout and retries.
+/// Asks one server directly: ldns builds the query and parses the reply,
+/// `DNSSocket` carries it (UDP with EDNS0 and a 1,232-octet buffer, TCP when the
+/// reply is truncated), with the given timeout and retries.
 ///
-/// ldns calls block; callers run them on dedicated threads (`BlockingWorkers`),
+/// A reply is believed only when it answers the query that was sent: same
+/// message ID (random per attempt), QR set, standard query opcode, the same
+/// single question (name compared case-insensitively, type, class), from the
+/// server's address and port (the socket is connected; its source port is
+/// random per attempt). Anything else is ignored and the query keeps waiting
+/// for the real reply, then times out (RFC 5452 §9.1). `ldns_resolver_send`
+/// is not used for queries: it cannot say which of these checks it makes.
+///
+/// Calls block; callers run them on dedicated threads (`BlockingWorkers`),
 /// never on Swift concurrency's cooperative pool.
 public struct LDNSTransport: DNSTransport {
     public let options: DNSQueryOptions
@@ -16,79 +25,97 @@ public struct LDNSTransport: DNSTransport {
     }
 
     public func query(_ name: String, _ type: DNSRecordType, server: DNSServer, recursionDesired: Bool) -> DNSOutcome {
-        // One resolver per thread and server, kept for the thread's life: ldns
-        // resolvers are not thread-safe, and building one per query costs more
-        // than the query itself against a local server.
-        let key = ResolverKey(server: server, recursionDesired: recursionDesired, options: options)
-        let cache = ResolverCache.current
-        let resolver: UnsafeMutablePointer<ldns_resolver>
-        if let cached = cache.resolvers[key] {
-            resolver = cached
-        } else {
-            switch makeResolver(server: server, recursionDesired: recursionDesired) {
+        let absolute = name.hasSuffix(".") ? name : name + "."
+        let attempts = max(1, options.retries + 1)
+        let timeout = max(options.timeout, 0.05)
+        var ignored = 0
+        var lastFailure: String?
+        for _ in 0..<attempts {
+            let query: Query
+            switch Query.make(absolute, Self.type(type), recursionDesired: recursionDesired) {
             case .failure(let failure): return .failure(failure.reason)
-            case .success(let made):
-                resolver = made
-                cache.resolvers[key] = made
+            case .success(let made): query = made
+            }
+            let deadline = Date(timeIntervalSinceNow: timeout)
+            switch DNSSocket.udp(query.wire, to: server, deadline: deadline, accept: query.accept) {
+            case .reply(let reply) where !reply.truncated:
+                return .response(reply.response)
+            case .reply:
+                // RFC 7766 §5: a truncated answer is asked again over TCP, checked the same way.
+                switch DNSSocket.tcp(query.wire, to: server, deadline: Date(timeIntervalSinceNow: timeout), accept: query.accept) {
+                case .reply(let reply): return .response(reply.response)
+                case .timeout(let count):
+                    ignored += count
+                    lastFailure = "no answer over TCP within \(Self.seconds(timeout))"
+                case .failure(let reason): lastFailure = reason
+                }
+            case .timeout(let count):
+                ignored += count
+                lastFailure = nil
+            case .failure(let reason):
+                return .failure(reason)
             }
         }
-        let outcome = send(name, type, resolver: resolver, recursionDesired: recursionDesired)
-        if case .failure = outcome {
-            // ldns marks a server that timed out as unreachable inside the resolver;
-            // start afresh next time rather than fail without asking.
-            cache.resolvers[key] = nil
-            ldns_resolver_deep_free(resolver)
+        var reason = lastFailure ?? "no answer (timeout) from \(server) after \(attempts) attempt\(attempts == 1 ? "" : "s") of \(Self.seconds(timeout))"
+        if ignored > 0 {
+            reason += "; ignored \(ignored) repl\(ignored == 1 ? "y" : "ies") that did not match the query (ID, question or flags)"
         }
-        return outcome
+        return .failure(reason)
     }
 
-    private struct Failure: Error {
-        let reason: String
+    private static func seconds(_ value: Double) -> String {
+        value == value.rounded() ? "\(Int(value)) s" : "\(value) s"
     }
 
-    private func makeResolver(server: DNSServer, recursionDesired: Bool) -> Result<UnsafeMutablePointer<ldns_resolver>, Failure> {
-        newResolver(server: server, timeout: options.timeout, attempts: max(1, options.retries + 1), recursionDesired: recursionDesired)
-            .mapError { Failure(reason: $0.reason) }
-    }
+    /// One query message on the wire and the checks its reply must pass.
+    private struct Query {
+        let wire: [UInt8]
+        let id: UInt16
+        let name: String
+        let type: ldns_rr_type
 
-    private func send(
-        _ name: String, _ type: DNSRecordType, resolver: UnsafeMutablePointer<ldns_resolver>, recursionDesired: Bool
-    ) -> DNSOutcome {
-        let absolute = name.hasSuffix(".") ? name : name + "."
-        guard let owner = ldns_dname_new_frm_str(absolute) else { return .failure("'\(name)' is not a domain name") }
-        defer { ldns_rdf_deep_free(owner) }
-        var packet: UnsafeMutablePointer<ldns_pkt>?
-        let flags = UInt16(recursionDesired ? LDNS_RD : 0)
-        let status = ldns_resolver_send(&packet, resolver, owner, Self.type(type), LDNS_RR_CLASS_IN, flags)
-        guard status == LDNS_STATUS_OK, let packet else {
-            if let packet { ldns_pkt_free(packet) }
-            let reason = ldns_get_errorstr_by_id(status).map { String(cString: $0) } ?? "ldns status \(status.rawValue)"
-            return .failure(reason == "General LDNS error" || status == LDNS_STATUS_NETWORK_ERR ? "no answer (timeout or unreachable): \(reason)" : reason)
-        }
-        defer { ldns_pkt_free(packet) }
-        return .response(Self.response(from: packet))
-    }
-
-    private struct ResolverKey: Hashable {
-        let server: DNSServer
-        let recursionDesired: Bool
-        let options: DNSQueryOptions
-    }
-
-    /// The resolvers of one thread, freed when the thread ends.
-    private final class ResolverCache {
-        var resolvers: [ResolverKey: UnsafeMutablePointer<ldns_resolver>] = [:]
-
-        deinit {
-            for resolver in resolvers.values { ldns_resolver_deep_free(resolver) }
+        static func make(_ name: String, _ type: ldns_rr_type, recursionDesired: Bool) -> Result<Query, DNSFailure> {
+            guard let owner = ldns_dname_new_frm_str(name) else { return .failure(DNSFailure(reason: "'\(name)' is not a domain name")) }
+            // The packet takes ownership of the owner name.
+            guard let packet = ldns_pkt_query_new(owner, type, LDNS_RR_CLASS_IN, UInt16(recursionDesired ? LDNS_RD : 0)) else {
+                return .failure(DNSFailure(reason: "ldns cannot build a query for \(name)"))
+            }
+            defer { ldns_pkt_free(packet) }
+            let id = UInt16.random(in: 0...UInt16.max)
+            ldns_pkt_set_id(packet, id)
+            ldns_pkt_set_edns_udp_size(packet, 1232)
+            var bytes: UnsafeMutablePointer<UInt8>?
+            var size = 0
+            guard ldns_pkt2wire(&bytes, packet, &size) == LDNS_STATUS_OK, let bytes else {
+                return .failure(DNSFailure(reason: "ldns cannot encode a query for \(name)"))
+            }
+            defer { free(bytes) }
+            return .success(Query(wire: Array(UnsafeBufferPointer(start: bytes, count: size)), id: id, name: name, type: type))
         }
 
-        static var current: ResolverCache {
-            let key = "dkimctl.ldns.resolvers"
-            if let cache = Thread.current.threadDictionary[key] as? ResolverCache { return cache }
-            let cache = ResolverCache()
-            Thread.current.threadDictionary[key] = cache
-            return cache
+        struct Reply {
+            let response: DNSResponse
+            let truncated: Bool
+        }
+
+        /// The reply, when `bytes` parse as a DNS message answering this query; nil otherwise.
+        func accept(_ bytes: [UInt8]) -> Reply? {
+            guard bytes.count >= 12, UInt16(bytes[0]) << 8 | UInt16(bytes[1]) == id else { return nil }
+            var parsed: UnsafeMutablePointer<ldns_pkt>?
+            guard bytes.withUnsafeBufferPointer({ ldns_wire2pkt(&parsed, $0.baseAddress, $0.count) }) == LDNS_STATUS_OK,
+                let packet = parsed
+            else { return nil }
+            defer { ldns_pkt_free(packet) }
+            guard ldns_pkt_qr(packet), ldns_pkt_get_opcode(packet) == LDNS_PACKET_QUERY, ldns_pkt_qdcount(packet) == 1,
+                let questions = ldns_pkt_question(packet), ldns_rr_list_rr_count(questions) == 1,
+                let question = ldns_rr_list_rr(questions, 0),
+                ldns_rr_get_type(question) == type, ldns_rr_get_class(question) == LDNS_RR_CLASS_IN,
+                let asked = ldns_dname_new_frm_str(name)
+            else { return nil }
+            defer { ldns_rdf_deep_free(asked) }
+            // ldns_dname_compare orders names canonically: case-insensitive (RFC 4034 §6.1).
+            guard let owner = ldns_rr_owner(question), ldns_dname_compare(owner, asked) == 0 else { return nil }
+            return Reply(response: LDNSTransport.response(from: packet), truncated: ldns_pkt_tc(packet))
         }
     }
 

@@ -74,29 +74,45 @@ public final class NameserverDiscovery: @unchecked Sendable {
         return result
     }
 
+    /// At most this many NS hosts of one zone are looked up and asked.
+    public static let maximumNameserverHosts = 16
+    /// At most this many addresses of one zone's NS hosts are asked.
+    public static let maximumNameserverAddresses = 32
+
+    /// The zone's NS hosts and their addresses, looked up in parallel. A zone
+    /// listing more hosts or addresses than the caps is a discovery failure:
+    /// the work stays bounded and a partial proof is never a pass.
     private func lookUpServers(of zone: String) -> Result<[DNSServer], DiscoveryError> {
         let names: [String]
         switch ask(zone, .ns) {
         case .failure(let error): return .failure(error)
         case .success(let response):
-            names = response.answers(at: zone).compactMap { if case .ns(let host) = $0.data { return host } else { return nil } }
+            names = Set(response.answers(at: zone).compactMap { if case .ns(let host) = $0.data { return host } else { return nil } }).sorted()
         }
         if names.isEmpty { return .failure(DiscoveryError(description: "\(zone) has no NS records")) }
+        if names.count > Self.maximumNameserverHosts {
+            return .failure(DiscoveryError(
+                description: "\(zone) lists \(names.count) nameserver hosts; at most \(Self.maximumNameserverHosts) are asked"))
+        }
+        let lookups = names.flatMap { host in [DNSRecordType.a, .aaaa].map { (host: host, type: $0) } }
+        let answers = BlockingWorkers.map(lookups, threads: lookups.count) { [self] lookup in ask(lookup.host, lookup.type) }
         var servers: [DNSServer] = []
-        for host in names.sorted() {
-            for type in [DNSRecordType.a, .aaaa] {
-                guard case .success(let response) = ask(host, type) else { continue }
-                for record in response.answer {
-                    switch record.data {
-                    case .a(let address), .aaaa(let address):
-                        servers.append(DNSServer(name: host, address: address, port: authoritativePort))
-                    default: continue
-                    }
+        for (lookup, answer) in zip(lookups, answers) {
+            guard case .success(let response) = answer else { continue }
+            for record in response.answer {
+                switch record.data {
+                case .a(let address), .aaaa(let address):
+                    servers.append(DNSServer(name: lookup.host, address: address, port: authoritativePort))
+                default: continue
                 }
             }
         }
         if servers.isEmpty {
             return .failure(DiscoveryError(description: "no address found for the nameservers of \(zone) (\(names.joined(separator: ", ")))"))
+        }
+        if servers.count > Self.maximumNameserverAddresses {
+            return .failure(DiscoveryError(
+                description: "the nameservers of \(zone) have \(servers.count) addresses; at most \(Self.maximumNameserverAddresses) are asked"))
         }
         return .success(servers)
     }

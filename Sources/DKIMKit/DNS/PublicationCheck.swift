@@ -94,15 +94,24 @@ public struct PublicationCheck: Sendable, Equatable {
     }
 }
 
-/// The key a record must carry.
+/// The key a record must carry, and the flags it was registered with.
 public struct ExpectedKey: Sendable, Equatable {
     public let algorithm: KeyAlgorithm
     /// The registry's `p=` value.
     public let publicKey: String
+    /// The registered `t=` flags that change a verifier's decision (`y`, `s`); nil when
+    /// the record is not ours to dictate (a provider-managed selector): then any flags pass.
+    public let flags: Set<String>?
 
-    public init(algorithm: KeyAlgorithm, publicKey: String) {
+    public init(algorithm: KeyAlgorithm, publicKey: String, flags: [String]? = nil) {
         self.algorithm = algorithm
         self.publicKey = publicKey
+        self.flags = flags.map { Set($0).intersection(DKIMKeyRecord.knownFlags) }
+    }
+
+    /// What `key` must serve: its own record's flags for dkimctl's keys, any for tracked ones.
+    public init(_ key: RegisteredKey) {
+        self.init(algorithm: key.algorithm, publicKey: key.publicKey, flags: key.kind == .local ? key.recordOptions.flags : nil)
     }
 }
 
@@ -160,10 +169,7 @@ public struct PublicationChecker: Sendable {
         var visited: Set<String> = []
         var firstZone: String?
         for hop in 0...Self.maximumCNAMELinks {
-            guard visited.insert(current).inserted else {
-                problems.append("CNAME loop at \(current)")
-                break
-            }
+            visited.insert(current)
             // The servers to ask for this hop, and the zone they serve.
             let useOverride = hop == 0 || firstZone.map({ current.hasSuffix("." + $0) || current == $0 }) == true
             let zone: String
@@ -184,7 +190,12 @@ public struct PublicationChecker: Sendable {
             }
             if hop == 0 { firstZone = zone }
 
-            var hopResults = servers.map { checkServer($0, zone: zone, name: current, expecting: key) }
+            // A zone's servers are asked at once: one slow or hostile server costs one timeout.
+            let hopName = current
+            var hopResults =
+                servers.count == 1
+                ? [checkServer(servers[0], zone: zone, name: hopName, expecting: key)]
+                : BlockingWorkers.map(servers, threads: servers.count) { checkServer($0, zone: zone, name: hopName, expecting: key) }
             Self.failLaggingServers(&hopResults)
             results += hopResults
 
@@ -198,6 +209,14 @@ public struct PublicationChecker: Sendable {
                 results[index].status = .fail
                 results[index].detail = "serves a TXT record where other servers serve a CNAME to \(target)"
                 results[index].servedOwner = nil  // stays failed whatever key it is judged against
+            }
+            if visited.contains(target) {
+                // A loop across zones (a → b in one zone, b → a in another) fails like one inside an answer.
+                for index in results.indices where results[index].name == current && results[index].cnameTarget == target {
+                    results[index].status = .fail
+                    results[index].detail = "CNAME loop: \(current) → \(target), which was already followed"
+                }
+                break
             }
             if hop == Self.maximumCNAMELinks {
                 problems.append("more than \(Self.maximumCNAMELinks) CNAME links from \(name.absolute)")
@@ -273,14 +292,27 @@ public struct PublicationChecker: Sendable {
             return result
         }
         // A CNAME: either the target is in this zone and its records came along, or another zone must be asked.
+        // Each owner is followed once: a loop inside the answer (a→a, a→b→a) is a
+        // failure, never a spin.
         var owner = name
         var cnameTTL: UInt32?
+        var chain = [name]
         while let cname = response.answers(at: owner).first(where: { $0.isCNAME }),
             case .cname(let target) = cname.data
         {
             cnameTTL = min(cnameTTL ?? cname.ttl, cname.ttl)
+            chain.append(target)
+            if chain.dropLast().contains(target) {
+                result.status = .fail
+                result.detail = "CNAME loop: " + chain.joined(separator: " → ")
+                return result
+            }
+            if chain.count > Self.maximumCNAMELinks + 1 {
+                result.status = .fail
+                result.detail = "more than \(Self.maximumCNAMELinks) CNAME links in one answer from \(name)"
+                return result
+            }
             owner = target
-            if owner == name { break }
         }
         let txt = response.answers(at: owner).compactMap { record -> (strings: [String], ttl: UInt32)? in
             if case .txt(let strings) = record.data { return (strings, record.ttl) } else { return nil }
@@ -348,6 +380,23 @@ public struct PublicationChecker: Sendable {
             result.detail = "p= is another key (\(served)), not the registered one"
             result.withdrawn = true
             return
+        }
+        // RFC 6376 §3.6.1: tags that change a verifier's decision must allow what dkimctl registered.
+        if let hashes = record.hashAlgorithms, !hashes.contains(where: { $0.lowercased() == "sha256" }) {
+            result.detail = "h=\(hashes.joined(separator: ":")) does not allow sha256, the only hash dkimctl signs with"
+            return
+        }
+        if let services = record.serviceTypes, !services.contains(where: { $0 == "*" || $0.lowercased() == "email" }) {
+            result.detail = "s=\(services.joined(separator: ":")) does not allow the email service type"
+            return
+        }
+        if let registered = key.flags {
+            let served = Set(record.flags).intersection(DKIMKeyRecord.knownFlags)
+            if served != registered {
+                let show = { (flags: Set<String>) in flags.isEmpty ? "none" : "t=" + flags.sorted().joined(separator: ":") }
+                result.detail = "t= flags differ: the server has \(show(served)), the registry has \(show(registered))"
+                return
+            }
         }
         if record.isTesting { result.warnings.append("t=y: the domain is in DKIM testing mode") }
         result.status = .pass

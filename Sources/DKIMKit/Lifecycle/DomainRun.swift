@@ -392,7 +392,7 @@ struct DomainRun {
                 continue
             }
             if reveal || manual {
-                let check = engine.checker.check(key.recordName, expecting: ExpectedKey(algorithm: key.algorithm, publicKey: key.publicKey))
+                let check = engine.checker.check(key.recordName, expecting: ExpectedKey(key))
                 guard check.isWithdrawn else {
                     let problem = check.results.first { !$0.withdrawn }.map { "\($0.server): \($0.detail)" } ?? check.problems.first ?? "no answer"
                     withReport(key) { $0.next = "waiting for DNS to withdraw \(key.selector) before \(reveal ? "revealing" : "destroying") its private key (\(problem))" }

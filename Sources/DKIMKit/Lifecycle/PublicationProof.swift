@@ -84,7 +84,7 @@ public struct PublicationProof: Sendable {
             progress?(done)
         }
         try BlockingWorkers.stream(keys, threads: concurrency, { key in
-            checker.check(key.recordName, expecting: ExpectedKey(algorithm: key.algorithm, publicKey: key.publicKey))
+            checker.check(key.recordName, expecting: ExpectedKey(key))
         }) { index, check in
             batch.append((index, check))
             if batch.count >= Self.recordingBatch { try record() }

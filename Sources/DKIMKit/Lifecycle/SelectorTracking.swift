@@ -73,7 +73,7 @@ public struct SelectorTracker: Sendable {
                 selector: request.selector, observation: observation),
             actor: actor, at: time)
         // The evidence: the same answers, judged against the key now registered.
-        let proof = check.judged(against: ExpectedKey(algorithm: key.algorithm, publicKey: key.publicKey))
+        let proof = check.judged(against: ExpectedKey(key))
         let stored = try registry.recordChecks([(key, proof)], actor: actor, at: time)[0]
         return TrackingOutcome(key: stored, change: .tracked, check: proof, warnings: Self.warnings(observation, request.profile, proof))
     }
@@ -83,14 +83,14 @@ public struct SelectorTracker: Sendable {
         guard key.kind == .external else {
             throw DKIMError(.conflict, "key \(key.selector) of \(key.domain) is dkimctl's own; only tracked selectors are followed in DNS")
         }
-        let check = checker.check(key.recordName, expecting: ExpectedKey(algorithm: key.algorithm, publicKey: key.publicKey))
+        let check = checker.check(key.recordName, expecting: ExpectedKey(key))
         switch Self.observation(key.recordName, check) {
         case .failure(let error):
             let stored = try registry.recordChecks([(key, check)], actor: actor, at: time)[0]
             return TrackingOutcome(key: stored, change: .unresolved([error.message]), check: check, warnings: [])
         case .success(let observation):
             let (updated, changed) = try registry.recordExternalObservation(keyID: key.id, observation, actor: actor, at: time)
-            let proof = changed ? check.judged(against: ExpectedKey(algorithm: updated.algorithm, publicKey: updated.publicKey)) : check
+            let proof = changed ? check.judged(against: ExpectedKey(updated)) : check
             let stored = try registry.recordChecks([(updated, proof)], actor: actor, at: time)[0]
             return TrackingOutcome(
                 key: stored,

@@ -103,6 +103,7 @@ enum TagList {
 
     static func parse(_ text: String) throws -> [Tag] {
         let bytes = Array(text.utf8)
+        try checkLineBreaks(bytes)
         var specs: [Range<Int>] = []
         var start = 0
         for index in bytes.indices where bytes[index] == UInt8(ascii: ";") {
@@ -130,6 +131,29 @@ enum TagList {
             tags.append(Tag(name: name, value: String(decoding: bytes[valueRange], as: UTF8.self)))
         }
         return tags
+    }
+
+    /// RFC 6376 §2.8: FWS = [*WSP CRLF] 1*WSP. A line break is whitespace only as
+    /// CRLF followed by a space or tab; a bare CR or LF, or CRLF at the end or
+    /// before another character, is not folding whitespace.
+    private static func checkLineBreaks(_ bytes: [UInt8]) throws {
+        var index = 0
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x0A:
+                throw RecordSyntaxError(reason: "a bare LF at octet \(index + 1) is not folding whitespace (RFC 6376 §2.8)")
+            case 0x0D:
+                guard index + 1 < bytes.count, bytes[index + 1] == 0x0A else {
+                    throw RecordSyntaxError(reason: "a bare CR at octet \(index + 1) is not folding whitespace (RFC 6376 §2.8)")
+                }
+                guard index + 2 < bytes.count, bytes[index + 2] == 0x20 || bytes[index + 2] == 0x09 else {
+                    throw RecordSyntaxError(reason: "CRLF at octet \(index + 1) is not followed by a space or tab, so it is not folding whitespace (RFC 6376 §2.8)")
+                }
+                index += 3
+            default:
+                index += 1
+            }
+        }
     }
 
     private static func isFWS(_ byte: UInt8) -> Bool {

@@ -38,6 +38,9 @@ public struct DKIMKeyRecord: Sendable, Equatable {
     /// `t=y`: the domain is testing DKIM; verifiers must not treat failures differently.
     public var isTesting: Bool { flags.contains("y") }
 
+    /// The `t=` flags RFC 6376 §3.6.1 defines; verifiers ignore any other.
+    public static let knownFlags: Set<String> = ["y", "s"]
+
     /// The decoded `p=` bytes, or nil when `p=` is empty.
     public var publicKeyBytes: Data? { publicKey.isEmpty ? nil : Data(base64Encoded: publicKey) }
 

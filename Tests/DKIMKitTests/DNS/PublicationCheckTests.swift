@@ -108,9 +108,13 @@ import Testing
 
     @Test func nonDKIMRecordsBesideTheKeyAreIgnoredAndTestingIsAWarning() throws {
         #expect(direct([primary]).check(try name("spf"), expecting: expected).verdict == .pass)
-        let testing = direct([primary]).check(try name("testing"), expecting: expected)
+        let registeredTesting = ExpectedKey(algorithm: .rsa, publicKey: ours.dkimPublicKey, flags: ["y"])
+        let testing = direct([primary]).check(try name("testing"), expecting: registeredTesting)
         #expect(testing.verdict == .pass)
         #expect(testing.results.first?.warnings.first?.contains("t=y") == true)
+        // Registered without t=y, the same record means something else: it fails.
+        let unregistered = direct([primary]).check(try name("testing"), expecting: ExpectedKey(algorithm: .rsa, publicKey: ours.dkimPublicKey, flags: []))
+        #expect(unregistered.verdict == .fail)
     }
 
     @Test func aStaleServerFailsTheWholeCheck() throws {
