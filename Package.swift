@@ -46,7 +46,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .target(name: "DKIMTestSupport", dependencies: ["DKIMKit"], path: "Tests/DKIMTestSupport"),
+        .target(name: "DKIMTestSupport", dependencies: ["DKIMKit"], path: "Tests/DKIMTestSupport", exclude: ["hostile_dns.py"]),
         .testTarget(
             name: "DKIMKitTests",
             dependencies: ["DKIMKit", "DKIMTestSupport", .product(name: "GRDB", package: "GRDB.swift")]

@@ -127,9 +127,9 @@ public final class NamedServer: @unchecked Sendable {
 
     /// Every server still running, killed when the test process exits even if
     /// a test leaked its `NamedServer` (so no named outlives the test run).
-    private static let running = RunningServers()
+    static let running = RunningServers()
 
-    private final class RunningServers: @unchecked Sendable {
+    final class RunningServers: @unchecked Sendable {
         // @unchecked Sendable: `pids` is only touched under `lock`.
         private let lock = NSLock()
         private var pids: Set<Int32> = []
