@@ -78,6 +78,10 @@ public struct Doctor: Sendable {
             checks.append(chain.firstBreak.map {
                 .problem("event-chain", $0.problem, fix: "dkimctl audit verify; keep this registry file as evidence and compare it with the last backup")
             } ?? .ok("event-chain", "\(chain.eventCount) events, chain intact"))
+            let register = try registry.verifyRegister()
+            checks.append(register.problems.first.map {
+                .problem("register", $0, fix: "dkimctl audit verify lists every difference; the register was edited outside dkimctl: restore it from the last backup (runbooks/recovery.md)")
+            } ?? .ok("register", "\(register.rowsChecked) rows match the event log, \(register.checksAnchored) DNS checks anchored"))
             checks += try keyFileChecks(registry, files: files)
         } catch {
             checks.append(.problem("registry-integrity", "the registry cannot be read: \(error)", fix: Self.restoreRegistry(state)))

@@ -99,6 +99,9 @@ public struct EventChainVerification: Sendable, Equatable {
 public struct EventDraft: Sendable {
     public var action: String
     public var keyID: Int64?
+    /// The slot the event is about when no key is (slot.created, slot.owner-changed):
+    /// its row is snapshotted into the details like a key's.
+    public var slotID: Int64?
     public var domain: String?
     public var selector: String?
     public var fromState: KeyState?
@@ -106,11 +109,12 @@ public struct EventDraft: Sendable {
     public var details: [String: String]
 
     public init(
-        action: String, keyID: Int64? = nil, domain: String? = nil, selector: String? = nil,
+        action: String, keyID: Int64? = nil, slotID: Int64? = nil, domain: String? = nil, selector: String? = nil,
         fromState: KeyState? = nil, toState: KeyState? = nil, details: [String: String] = [:]
     ) {
         self.action = action
         self.keyID = keyID
+        self.slotID = slotID
         self.domain = domain
         self.selector = selector
         self.fromState = fromState

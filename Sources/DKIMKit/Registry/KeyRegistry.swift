@@ -95,6 +95,9 @@ public protocol KeyRegistry: Sendable {
     /// Recomputes every event's hash and link, and compares the last one with the recorded head.
     func verifyEventChain() throws -> EventChainVerification
 
+    /// Replays the event log against every slot and key row and the DNS evidence rows.
+    func verifyRegister() throws -> RegisterVerification
+
     /// The latest DNS check of every key that has one, by key id.
     func latestCheckSummaries() throws -> [Int64: CheckSummary]
 

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// The registry's schema, as named migrations.
@@ -144,6 +145,26 @@ enum RegistrySchema {
             // Microsoft 365 and the like keep two live selectors per slot: only our own keys are one-active-per-slot.
             try db.execute(sql: "DROP INDEX key_one_active_per_slot")
             try db.execute(sql: "CREATE UNIQUE INDEX key_one_active_per_slot ON key(slot_id) WHERE state = 'active' AND kind = 'local'")
+        }
+        migrator.registerMigration("v5-register-snapshots") { db in
+            // From now on every event about a row carries its snapshot and every batch of DNS
+            // checks is digested into the chain. Rows and evidence written before are
+            // anchored here, as they are at the upgrade: edits made before it cannot be told.
+            let actor = Actor("dkimctl-upgrade")
+            let time = Timestamp.truncatedToMilliseconds(Date())
+            for id in try Int64.fetchAll(db, sql: "SELECT id FROM slot ORDER BY id") {
+                try SQLiteRegistry.append(
+                    EventDraft(action: "slot.baseline", slotID: id, details: ["reason": "register snapshots begin"]),
+                    db: db, actor: actor, time: time)
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT id, domain, selector FROM key ORDER BY id") {
+                try SQLiteRegistry.append(
+                    EventDraft(
+                        action: "key.baseline", keyID: row[0], domain: row[1], selector: row[2],
+                        details: ["reason": "register snapshots begin"]),
+                    db: db, actor: actor, time: time)
+            }
+            try RegisterEvidence.anchorChecks(after: 0, db: db, actor: actor, time: time)
         }
 
         return migrator

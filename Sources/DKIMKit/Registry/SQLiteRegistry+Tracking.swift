@@ -81,6 +81,12 @@ extension SQLiteRegistry {
                     db: db, actor: actor, time: time)
             } else {
                 try db.execute(sql: "UPDATE key SET last_seen_at = ? WHERE id = ?", arguments: [time, keyID])
+                // Every change of a row is an event, so the register can be replayed from the log.
+                try Self.append(
+                    EventDraft(
+                        action: "key.external-seen", keyID: keyID, domain: key.domain.ascii, selector: key.selector.name,
+                        details: ["fingerprint": key.fingerprint]),
+                    db: db, actor: actor, time: time)
             }
             return (try Self.existingKey(db, keyID), changed)
         }

@@ -203,9 +203,12 @@ public struct SQLiteRegistry: KeyRegistry {
             try writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA cache_size = -65536") }
         }
         return try write { db in
-            try checks.map { entry in
+            let previousLast = try RegisterEvidence.lastCheckID(db)
+            let keys = try checks.map { entry in
                 try Self.recordCheck(entry.check, for: entry.key, db: db, actor: actor, time: time) ?? entry.key
             }
+            try RegisterEvidence.anchorChecks(after: previousLast, db: db, actor: actor, time: time)
+            return keys
         }
     }
 
@@ -389,6 +392,11 @@ public struct SQLiteRegistry: KeyRegistry {
     }
 
     /// `PRAGMA integrity_check`: `["ok"]` for a sound file, else SQLite's descriptions of the damage.
+    /// Replays the event log against every slot and key row and the DNS evidence rows.
+    public func verifyRegister() throws -> RegisterVerification {
+        try read { db in try RegisterEvidence.verify(db) }
+    }
+
     public func integrityCheck() throws -> [String] {
         try read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }
     }
@@ -492,7 +500,7 @@ public struct SQLiteRegistry: KeyRegistry {
                 try db.execute(sql: "UPDATE slot SET owner = ? WHERE id = ?", arguments: [registration.owner.address, id])
                 try append(
                     EventDraft(
-                        action: "slot.owner-changed", domain: domain,
+                        action: "slot.owner-changed", slotID: id, domain: domain,
                         details: slotDetails.merging(["owner": registration.owner.address, "previous_owner": owner]) { $1 }),
                     db: db, actor: actor, time: time)
             }
@@ -503,13 +511,15 @@ public struct SQLiteRegistry: KeyRegistry {
             arguments: [domain, registration.provider.identifier, registration.usage.name, registration.owner.address, time])
         let slotID = db.lastInsertedRowID
         try append(
-            EventDraft(action: "slot.created", domain: domain, details: slotDetails.merging(["owner": registration.owner.address]) { $1 }),
+            EventDraft(action: "slot.created", slotID: slotID, domain: domain, details: slotDetails.merging(["owner": registration.owner.address]) { $1 }),
             db: db, actor: actor, time: time)
         return slotID
     }
 
     /// Appends one event to the chain; must run inside the transaction of the change it records.
     static func append(_ draft: EventDraft, db: Database, actor: Actor, time: Date) throws {
+        var draft = draft
+        try RegisterEvidence.attachSnapshots(to: &draft, db: db)
         let head = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, hash FROM event ORDER BY id DESC LIMIT 1"))
         let previousHash: String = head?["hash"] ?? RegistryEvent.genesisHash
         let id: Int64 = (head?["id"] ?? 0) + 1

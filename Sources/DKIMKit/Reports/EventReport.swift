@@ -37,13 +37,21 @@ public enum EventReport {
         return writer.text + "\n"
     }
 
-    public static func verificationText(_ verification: EventChainVerification, expectedHead: HeadContinuation?) -> String {
+    public static func verificationText(
+        _ verification: EventChainVerification, register: RegisterVerification, expectedHead: HeadContinuation?
+    ) -> String {
         var text = ""
         if let first = verification.firstBreak {
             text += "event chain BROKEN: \(first.problem)\n"
             for other in verification.breaks.dropFirst() { text += "  also: \(other.problem)\n" }
         } else {
             text += "event chain intact: \(verification.eventCount) events, head event \(verification.headID) \(verification.headHash)\n"
+        }
+        if let first = register.problems.first {
+            text += "register DIFFERS from the event log: \(first)\n"
+            for other in register.problems.dropFirst() { text += "  also: \(other)\n" }
+        } else {
+            text += "register matches the event log: \(register.rowsChecked) slot and key rows, \(register.checksAnchored) DNS checks anchored\n"
         }
         if let expectedHead {
             text += expectedHead.found
@@ -53,7 +61,9 @@ public enum EventReport {
         return text
     }
 
-    public static func verificationJSON(_ verification: EventChainVerification, expectedHead: HeadContinuation?) -> String {
+    public static func verificationJSON(
+        _ verification: EventChainVerification, register: RegisterVerification, expectedHead: HeadContinuation?
+    ) -> String {
         func write(_ item: ChainBreak, _ writer: inout JSONWriter) {
             writer.beginObject()
             writer.field("eventId", item.eventID.map { Int($0) })
@@ -64,7 +74,8 @@ public enum EventReport {
         }
         var writer = JSONWriter(pretty: true)
         writer.beginObject()
-        writer.field("intact", verification.isIntact)
+        writer.field("intact", verification.isIntact && register.isIntact)
+        writer.field("chainIntact", verification.isIntact)
         writer.field("eventCount", verification.eventCount)
         writer.field("headId", Int(verification.headID))
         writer.field("headHash", verification.headHash)
@@ -74,6 +85,16 @@ public enum EventReport {
         writer.beginArray()
         for item in verification.breaks { write(item, &writer) }
         writer.endArray()
+        writer.key("register")
+        writer.beginObject()
+        writer.field("intact", register.isIntact)
+        writer.field("rowsChecked", register.rowsChecked)
+        writer.field("checksAnchored", register.checksAnchored)
+        writer.key("problems")
+        writer.beginArray()
+        for problem in register.problems { writer.string(problem) }
+        writer.endArray()
+        writer.endObject()
         if let expectedHead {
             writer.key("expectedHead")
             writer.beginObject()

@@ -97,10 +97,17 @@ extension DKIMCtl {
         struct VerifyChain: DKIMCommand {
             static let configuration = CommandConfiguration(
                 commandName: "verify",
-                abstract: "Check the event chain from the first event to the last; report the first broken link.",
+                abstract: "Check the event chain, then replay it against the register and the DNS evidence.",
                 discussion: """
-                    Exit status: 0 the chain is intact (and continues --expect-head); 1 it is broken: an event \
-                    was edited, removed, inserted or reordered, or the end of the log is missing.
+                    The chain is checked from the first event to the last. Then every slot and key row is \
+                    compared, field by field, with the snapshot the last event about it recorded (owner, \
+                    algorithm, bits, public key, fingerprint, state, every timestamp, key path, kind, CNAME \
+                    target), and every DNS check's evidence rows with the digest an event recorded for them.
+
+                    Exit status: 0 the chain is intact (and continues --expect-head) and the register is what \
+                    the events say; 1 an event was edited, removed, inserted or reordered, the end of the log \
+                    is missing, or a register or evidence row differs from the log (the first row and field \
+                    are named).
 
                     Keep the printed head hash outside the registry; pass it as --expect-head next time to \
                     prove the log still continues it.
@@ -116,6 +123,7 @@ extension DKIMCtl {
 
             func run(_ context: CommandContext) throws {
                 let verification = try context.registry.verifyEventChain()
+                let register = try context.registry.verifyRegister()
                 var continuation: HeadContinuation?
                 if let expectHead {
                     guard expectHead.count == 64, expectHead.allSatisfy(\.isHexDigit) else {
@@ -125,9 +133,9 @@ extension DKIMCtl {
                 }
                 Output.standard.write(
                     format == .json
-                        ? EventReport.verificationJSON(verification, expectedHead: continuation)
-                        : EventReport.verificationText(verification, expectedHead: continuation))
-                if !verification.isIntact || continuation?.found == false { throw ExitCode.failure }
+                        ? EventReport.verificationJSON(verification, register: register, expectedHead: continuation)
+                        : EventReport.verificationText(verification, register: register, expectedHead: continuation))
+                if !verification.isIntact || !register.isIntact || continuation?.found == false { throw ExitCode.failure }
             }
         }
 
