@@ -115,3 +115,22 @@ import Testing
         #expect(doctor.standardOutput.contains(tampering.problem), "\(doctor.standardOutput)")
     }
 }
+
+extension RegisterTamperingTests {
+    @Test func theAuditReadsAlgorithmAndSizeFromTheStoredPublicKeyNotFromColumns() throws {
+        let (scratch, dkimctl) = try registry()
+        defer { withExtendedLifetime(scratch) {} }
+        try tamper(dkimctl, "UPDATE key SET algorithm = 'rsa', bits = 4096;")
+        let audit = try dkimctl.run(["audit", "--format", "json"])
+        #expect(audit.status == 3, "\(audit.standardOutput)\(audit.standardError)")  // 3: an error finding
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(audit.standardOutput.utf8)) as? [String: Any])
+        let key = try #require((report["keys"] as? [[String: Any]])?.first)
+        #expect(key["algorithm"] as? String == "ed25519")
+        #expect(key["bits"] as? Int == 256)
+        let findings = try #require(key["findings"] as? [[String: Any]])
+        #expect(findings.contains {
+            $0["rule"] as? String == "key-facts-mismatch"
+                && ($0["message"] as? String)?.contains("the register says rsa-4096 but the stored public key is ed25519-256") == true
+        }, "\(findings)")
+    }
+}

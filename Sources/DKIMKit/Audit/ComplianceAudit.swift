@@ -33,6 +33,7 @@ public enum AuditRule: String, Sendable, CaseIterable {
     case retiredStillPublished = "retired-still-published"
     case revokedStillLive = "revoked-still-live"
     case unknownSelectorLive = "unknown-selector-live"
+    case keyFactsMismatch = "key-facts-mismatch"
 
     public var severity: FindingSeverity {
         switch self {
@@ -55,6 +56,7 @@ public enum AuditRule: String, Sendable, CaseIterable {
         case .retiredStillPublished: "CCCS ITSP.40.065: delete the old record a week after the switch"
         case .revokedStillLive: "a revoked key must no longer verify: its record must be withdrawn or have an empty p="
         case .unknownSelectorLive: "every live selector is in the register: an unknown key can sign as the domain"
+        case .keyFactsMismatch: "the register's algorithm, size and fingerprint are those of the public key it stores"
         }
     }
 }
@@ -86,6 +88,10 @@ public enum PrivateKeyStatus: Sendable, Equatable {
 /// One key as the audit sees it.
 public struct AuditedKey: Sendable {
     public let key: RegisteredKey
+    /// The algorithm, read from the stored public key (the column when the key does not decode).
+    public let algorithm: KeyAlgorithm
+    /// The key size in bits, read from the stored public key (the column when the key does not decode).
+    public let bits: Int
     public let lastCheck: CheckSummary?
     public let privateKey: PrivateKeyStatus
     public let findings: [AuditFinding]
@@ -170,8 +176,22 @@ public struct ComplianceAuditor: Sendable {
         }
         let live = key.state != .revoked
         let policy = configuration.effectivePolicy(for: key)
-        if live, key.algorithm == .rsa, key.bits < 2048 {
-            find(.weakKey, "\(key.bits)-bit RSA key; use 2048 bits" + (key.kind == .external ? " (ask \(key.provider))" : ""),
+        // Algorithm and size come from the stored public key, never from columns that can be relabelled.
+        var algorithm = key.algorithm
+        var bits = key.bits
+        if let bytes = key.record.publicKeyBytes, let facts = PublicKeyInfo.facts(dkimPublicKey: bytes) {
+            (algorithm, bits) = facts
+            if facts.algorithm != key.algorithm || facts.bits != key.bits {
+                find(.keyFactsMismatch,
+                     "the register says \(key.algorithm.rawValue)-\(key.bits) but the stored public key is \(facts.algorithm.rawValue)-\(facts.bits)")
+            } else if PublicKeyFingerprint.of(bytes) != key.fingerprint {
+                find(.keyFactsMismatch, "the register's fingerprint \(key.fingerprint) is not that of the stored public key (\(PublicKeyFingerprint.of(bytes)))")
+            }
+        } else if !key.publicKey.isEmpty {
+            find(.keyFactsMismatch, "the stored public key does not decode as an RSA or Ed25519 key")
+        }
+        if live, algorithm == .rsa, bits < 2048 {
+            find(.weakKey, "\(bits)-bit RSA key; use 2048 bits" + (key.kind == .external ? " (ask \(key.provider))" : ""),
                  severity: key.kind == .external ? .warning : .error)
         }
         if live, Self.isPlaceholder(key.owner) {
@@ -212,7 +232,7 @@ public struct ComplianceAuditor: Sendable {
                 find(.revokedStillLive, "revoked, but \(server) still serves its public key: withdraw the record")
             }
         }
-        return AuditedKey(key: key, lastCheck: lastCheck, privateKey: privateKey, findings: findings)
+        return AuditedKey(key: key, algorithm: algorithm, bits: bits, lastCheck: lastCheck, privateKey: privateKey, findings: findings)
     }
 
     static func isPlaceholder(_ owner: Owner) -> Bool {

@@ -102,6 +102,19 @@ func sha256Hex(_ text: String) -> String {
 
 /// Facts about a public key read from a DKIM record (a provider's key we only track).
 public enum PublicKeyInfo {
+    /// The algorithm and size of the key in a record's `p=` bytes, read from the key
+    /// itself: a DER SubjectPublicKeyInfo holding an RSA key, or 32 raw Ed25519 octets.
+    /// nil when the bytes are neither.
+    public static func facts(dkimPublicKey bytes: Data) -> (algorithm: KeyAlgorithm, bits: Int)? {
+        if bytes.count == 32, let key = try? EVPKey.publicKey(algorithm: .ed25519, dkimPublicKey: bytes) {
+            return (.ed25519, key.bits)
+        }
+        if let key = try? EVPKey.publicKey(algorithm: .rsa, dkimPublicKey: bytes), key.algorithm == .rsa {
+            return (.rsa, key.bits)
+        }
+        return nil
+    }
+
     /// The key's size in bits (the RSA modulus; 256 for Ed25519).
     /// - Throws: `DKIMError.crypto` when `p=` does not decode as a key of `algorithm`.
     public static func bits(algorithm: KeyAlgorithm, dkimPublicKey bytes: Data) throws -> Int {

@@ -20,7 +20,7 @@ public enum AuditReport {
         let key = audited.key
         return [
             key.domain.ascii, key.selector.name, key.provider.identifier, key.usage.name, key.owner.address, key.kind.rawValue,
-            key.algorithm.rawValue, String(key.bits), key.state.rawValue, date(key.createdAt), date(key.publishedAt),
+            audited.algorithm.rawValue, String(audited.bits), key.state.rawValue, date(key.createdAt), date(key.publishedAt),
             date(key.activatedAt), date(key.expiresAt), date(key.retiredAt), date(key.revokedAt), date(audited.lastCheck?.checkedAt),
             audited.lastCheck.map { String($0.servers) } ?? "", audited.lastCheck?.verdict.rawValue ?? "",
             audited.privateKey.text, findingList(audited.findings),
@@ -56,7 +56,7 @@ public enum AuditReport {
             writer.beginObject()
             for (column, value) in zip(csvColumns.dropLast(), row(audited).dropLast()) {
                 switch column {
-                case "bits": writer.field(column, key.bits)
+                case "bits": writer.field(column, audited.bits)
                 case "last_proof_servers": writer.field(column, audited.lastCheck?.servers)
                 default: writer.field(camel(column), value.isEmpty ? nil : value)
                 }
@@ -110,7 +110,7 @@ public enum AuditReport {
         let proof = audited.lastCheck.map { "\($0.verdict.rawValue) \(Timestamp.day($0.checkedAt)) (\($0.servers))" } ?? "-"
         return [
             key.domain.ascii, key.selector.name, key.provider.identifier, key.usage.name, key.owner.address,
-            "\(key.algorithm.rawValue)-\(key.bits)", key.kind == .external ? "\(key.state.rawValue) (tracked)" : key.state.rawValue,
+            "\(audited.algorithm.rawValue)-\(audited.bits)", key.kind == .external ? "\(key.state.rawValue) (tracked)" : key.state.rawValue,
             key.activatedAt.map(Timestamp.day) ?? "-", key.expiresAt.map(Timestamp.day) ?? "-", proof, audited.privateKey.text,
         ]
     }
