@@ -64,9 +64,14 @@ public struct MetricsReport: Sendable {
         }
         var findings = Family(name: "dkimctl_audit_findings", help: "Findings of 'dkimctl audit' by severity" + (audit.dnsChecked ? "." : " (rules that need DNS not applied)."))
         for severity in FindingSeverity.allCases { findings.samples.append(([("severity", severity.rawValue)], Double(audit.count(severity)))) }
+        var head = Family(name: "dkimctl_event_head_id", help: "Id of the last event of the registry's event log (0: empty).")
+        head.samples.append(([], Double(try registry.eventHead()?.id ?? 0)))
+        var sealAge = Family(name: "dkimctl_audit_seal_age_seconds", help: "Seconds since the last seal of the event log's head in seals.log (-1: never sealed).")
+        let lastSeal = (try? SealLog.read(state.sealsLogPath))?.compactMap(\.seal).last.flatMap { Timestamp.parse($0.time) }
+        sealAge.samples.append(([], lastSeal.map { now.timeIntervalSince($0).rounded() } ?? -1))
         var generated = Family(name: "dkimctl_metrics_generated_timestamp_seconds", help: "When these metrics were written (Unix time).")
         generated.samples.append(([], now.timeIntervalSince1970.rounded()))
-        return [byState, due, proofOK, proofAge, lastRotate, sinceRotate, findings, generated].map(\.text).joined()
+        return [byState, due, proofOK, proofAge, lastRotate, sinceRotate, findings, head, sealAge, generated].map(\.text).joined()
     }
 
     /// Label values: backslash, double quote and newline escaped.

@@ -107,6 +107,12 @@ public protocol KeyRegistry: Sendable {
     /// The id of the event whose hash is `hash`, if any (an auditor's head from a previous audit).
     func eventID(withHash hash: String) throws -> Int64?
 
+    /// The stored hash of event `id`, nil when there is no such event.
+    func eventHash(id: Int64) throws -> String?
+
+    /// The last event's id and hash, nil when the log is empty.
+    func eventHead() throws -> (id: Int64, hash: String)?
+
     /// Calls `body` for every event at or after `time` (all when nil), in log order.
     func forEachEvent(since time: Date?, _ body: (RegistryEvent) throws -> Void) throws
 }

@@ -407,6 +407,16 @@ public struct SQLiteRegistry: KeyRegistry {
         }
     }
 
+    public func eventHash(id: Int64) throws -> String? {
+        try read { db in try String.fetchOne(db, sql: "SELECT hash FROM event WHERE id = ?", arguments: [id]) }
+    }
+
+    public func eventHead() throws -> (id: Int64, hash: String)? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT id, hash FROM event ORDER BY id DESC LIMIT 1").map { (id: $0[0], hash: $0[1]) }
+        }
+    }
+
     public func eventID(withHash hash: String) throws -> Int64? {
         try read { db in try Int64.fetchOne(db, sql: "SELECT id FROM event WHERE hash = ?", arguments: [hash.lowercased()]) }
     }

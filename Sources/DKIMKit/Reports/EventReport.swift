@@ -38,7 +38,8 @@ public enum EventReport {
     }
 
     public static func verificationText(
-        _ verification: EventChainVerification, register: RegisterVerification, expectedHead: HeadContinuation?
+        _ verification: EventChainVerification, register: RegisterVerification, seals: SealLog.Verification? = nil,
+        expectedHead: HeadContinuation?
     ) -> String {
         var text = ""
         if let first = verification.firstBreak {
@@ -53,6 +54,14 @@ public enum EventReport {
         } else {
             text += "register matches the event log: \(register.rowsChecked) slot and key rows, \(register.checksAnchored) DNS checks anchored\n"
         }
+        if let seals {
+            if let first = seals.problems.first {
+                text += "seals BROKEN: \(first)\n"
+                for other in seals.problems.dropFirst() { text += "  also: \(other)\n" }
+            } else {
+                text += "seals hold: \(seals.sealCount) seal\(seals.sealCount == 1 ? "" : "s") in \(seals.path), the last made \(seals.lastSealTime ?? "-")\n"
+            }
+        }
         if let expectedHead {
             text += expectedHead.found
                 ? "the head kept from the last audit (\(expectedHead.hash)) is event \(expectedHead.eventID ?? 0): the log continues it\n"
@@ -62,7 +71,8 @@ public enum EventReport {
     }
 
     public static func verificationJSON(
-        _ verification: EventChainVerification, register: RegisterVerification, expectedHead: HeadContinuation?
+        _ verification: EventChainVerification, register: RegisterVerification, seals: SealLog.Verification? = nil,
+        expectedHead: HeadContinuation?
     ) -> String {
         func write(_ item: ChainBreak, _ writer: inout JSONWriter) {
             writer.beginObject()
@@ -74,7 +84,7 @@ public enum EventReport {
         }
         var writer = JSONWriter(pretty: true)
         writer.beginObject()
-        writer.field("intact", verification.isIntact && register.isIntact)
+        writer.field("intact", verification.isIntact && register.isIntact && seals?.isIntact != false)
         writer.field("chainIntact", verification.isIntact)
         writer.field("eventCount", verification.eventCount)
         writer.field("headId", Int(verification.headID))
@@ -95,6 +105,16 @@ public enum EventReport {
         for problem in register.problems { writer.string(problem) }
         writer.endArray()
         writer.endObject()
+        if let seals {
+            writer.key("seals")
+            writer.beginObject()
+            writer.field("intact", seals.isIntact)
+            writer.field("path", seals.path)
+            writer.field("count", seals.sealCount)
+            writer.field("lastSealTime", seals.lastSealTime)
+            writer.field("problems", seals.problems)
+            writer.endObject()
+        }
         if let expectedHead {
             writer.key("expectedHead")
             writer.beginObject()

@@ -25,6 +25,27 @@ public struct StateDirectory: Sendable, Equatable {
     public var configurationPath: String { path + "/dkimctl.yaml" }
     /// When the last complete, error-free `rotate` tick over every domain ended (ISO 8601), for `metrics`.
     public var lastRotatePath: String { path + "/last-rotate" }
+    /// Seals of the event log's head, one per line (`dkimctl audit seal`).
+    public var sealsLogPath: String { path + "/seals.log" }
+    /// The state directory's copy of the audit public key (written by `audit seal --init-key`).
+    public var sealPublicKeyPath: String { path + "/seal-public.pem" }
+
+    /// Whether `path` (existing or not) lies inside this state directory, symbolic links resolved.
+    public func contains(_ path: String) -> Bool {
+        func resolved(_ path: String) -> String {
+            let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+            if let real = realpath(absolute, nil) {
+                defer { free(real) }
+                return String(cString: real)
+            }
+            let parent = (absolute as NSString).deletingLastPathComponent
+            guard parent != absolute, !parent.isEmpty else { return absolute }
+            return resolved(parent) + "/" + (absolute as NSString).lastPathComponent
+        }
+        let root = resolved(self.path)
+        let target = resolved(path)
+        return target == root || target.hasPrefix(root + "/")
+    }
 
     /// The time recorded by the last successful `rotate` tick, if any.
     public func lastSuccessfulRotate() -> Date? {

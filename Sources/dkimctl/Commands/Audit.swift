@@ -24,7 +24,7 @@ extension DKIMCtl {
                   dkimctl audit verify --expect-head 3f1c…   (the head hash kept from the last audit)
                   dkimctl audit events --format csv --output events.csv
                 """,
-            subcommands: [Report.self, VerifyChain.self, Events.self],
+            subcommands: [Report.self, VerifyChain.self, Events.self, Seal.self],
             defaultSubcommand: Report.self)
 
         struct Report: DKIMCommand {
@@ -106,10 +106,14 @@ extension DKIMCtl {
                     algorithm, bits, public key, fingerprint, state, every timestamp, key path, kind, CNAME \
                     target), and every DNS check's evidence rows with the digest an event recorded for them.
 
-                    Exit status: 0 the chain is intact (and continues --expect-head) and the register is what \
-                    the events say; 1 an event was edited, removed, inserted or reordered, the end of the log \
-                    is missing, or a register or evidence row differs from the log (the first row and field \
-                    are named).
+                    --seals checks every seal of <state>/seals.log ('audit seal'): it is signed by the audit \
+                    key, and the event it names still has the hash it sealed. Only this catches a whole chain \
+                    rewritten with recomputed hashes.
+
+                    Exit status: 0 the chain is intact (and continues --expect-head), the register is what \
+                    the events say (and every seal holds); 1 an event was edited, removed, inserted or \
+                    reordered, the end of the log is missing, a register or evidence row differs from the log \
+                    (the first row and field are named), or a seal does not hold.
 
                     Keep the printed head hash outside the registry; pass it as --expect-head next time to \
                     prove the log still continues it.
@@ -120,12 +124,40 @@ extension DKIMCtl {
             @Option(help: ArgumentHelp("The head hash kept from the last audit: it must still be in the log.", valueName: "sha256"))
             var expectHead: String?
 
+            @Flag(help: "Also check every seal of <state>/seals.log: its signature, and that the event it names still has the sealed hash.")
+            var seals = false
+
+            @Option(
+                name: .customLong("public-key"),
+                help: ArgumentHelp(
+                    "An audit public key (PEM) seals may be signed with; repeatable (after a key change).",
+                    discussion: "Default: <state>/seal-public.pem, written by --init-key. An auditor passes their own copy: one kept in the state directory can be replaced with the registry.",
+                    valueName: "file"))
+            var publicKeys: [String] = []
+
             @Option(help: "Output: text or json.")
             var format: ReportFormat = .text
+
+            func validate() throws {
+                if !publicKeys.isEmpty, !seals { throw ValidationError("--public-key only applies with --seals") }
+            }
 
             func run(_ context: CommandContext) throws {
                 let verification = try context.registry.verifyEventChain()
                 let register = try context.registry.verifyRegister()
+                var sealCheck: SealLog.Verification?
+                if seals {
+                    let paths = publicKeys.isEmpty ? [context.state.sealPublicKeyPath] : publicKeys
+                    let keys = try paths.map { path -> Data in
+                        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                            throw DKIMError(.notFound, "cannot read the audit public key \(path)" + (publicKeys.isEmpty ? " (pass --public-key FILE)" : ""))
+                        }
+                        do { return try AuditSealKey.rawPublicKey(pem: text) } catch let error as DKIMError {
+                            throw DKIMError(.invalidInput, "\(path): \(error.message)")
+                        }
+                    }
+                    sealCheck = try SealLog.verify(context.state.sealsLogPath, publicKeys: keys) { try context.registry.eventHash(id: $0) }
+                }
                 var continuation: HeadContinuation?
                 if let expectHead {
                     guard expectHead.count == 64, expectHead.allSatisfy(\.isHexDigit) else {
@@ -135,9 +167,11 @@ extension DKIMCtl {
                 }
                 Output.standard.write(
                     format == .json
-                        ? EventReport.verificationJSON(verification, register: register, expectedHead: continuation)
-                        : EventReport.verificationText(verification, register: register, expectedHead: continuation))
-                if !verification.isIntact || !register.isIntact || continuation?.found == false { throw ExitCode.failure }
+                        ? EventReport.verificationJSON(verification, register: register, seals: sealCheck, expectedHead: continuation)
+                        : EventReport.verificationText(verification, register: register, seals: sealCheck, expectedHead: continuation))
+                if !verification.isIntact || !register.isIntact || sealCheck?.isIntact == false || continuation?.found == false {
+                    throw ExitCode.failure
+                }
             }
         }
 
