@@ -22,10 +22,13 @@ let package = Package(
         .systemLibrary(name: "CIDN2", pkgConfig: "libidn2", providers: [.apt(["libidn2-dev"])]),
         // NLnet Labs ldns: DNS queries to a given server, TCP fallback, UPDATE with TSIG.
         .systemLibrary(name: "CLDNS", pkgConfig: "ldns", providers: [.apt(["libldns-dev"])]),
+        // prctl(2) and setrlimit(2): no core dump of a process holding private keys.
+        .systemLibrary(name: "CProcess"),
         .target(
             name: "DKIMKit",
             dependencies: [
                 "COpenSSL",
+                "CProcess",
                 "CIDN2",
                 "CLDNS",
                 .product(name: "GRDB", package: "GRDB.swift"),

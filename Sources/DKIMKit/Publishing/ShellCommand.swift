@@ -29,32 +29,20 @@ public struct ShellCommand: Sendable {
         }
     }
 
-    /// Runs the command and waits for it.
+    /// Runs the command in its own process group and waits for it, at most `timeout`:
+    /// then the whole group is killed. Background children it leaves behind are not
+    /// waited for (see `ChildProcess`).
     /// - Throws: `DKIMError.io` when it cannot be started at all.
     public func run(environment extra: [String: String]) throws -> Outcome {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
-        process.environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        process.standardInput = FileHandle.nullDevice
+        let environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
+        let result: ChildProcess.Result
         do {
-            try process.run()
-        } catch {
-            throw DKIMError(.io, "cannot run '\(command)': \(error.localizedDescription)")
+            result = try ChildProcess.run("/bin/sh", ["-c", command], environment: environment, timeout: timeout)
+        } catch let error as DKIMError {
+            throw DKIMError(.io, "cannot run '\(command)': \(error.message)")
         }
-        let killer = DispatchWorkItem {
-            if process.isRunning { process.terminate() }
-        }
-        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: killer)
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        killer.cancel()
-        let timedOut = process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGTERM
-        let text = String(decoding: data.suffix(4096), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        return Outcome(status: process.terminationStatus, output: text, timedOut: timedOut)
+        let text = String(decoding: result.output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return Outcome(status: result.status, output: text, timedOut: result.timedOut)
     }
 
     /// The executable a command's first word names: an absolute or relative path, or a name on `PATH`.

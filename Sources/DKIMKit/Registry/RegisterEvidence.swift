@@ -94,7 +94,7 @@ enum RegisterEvidence {
                 sql: "SELECT \(serverColumns.joined(separator: ", ")) FROM dns_check_server WHERE check_id BETWEEN ? AND ? ORDER BY id"),
             arguments: [first, last])
         while let row = try serverRows.next() {
-            servers[row[1] as Int64, default: []].append(fields(row, serverColumns))
+            servers[try RowDecoder(row, table: "dns_check_server").int64(1), default: []].append(fields(row, serverColumns))
             serverCount += 1
         }
         var text = "dkimctl-evidence-v1\n"
@@ -105,7 +105,7 @@ enum RegisterEvidence {
         while let row = try checkRows.next() {
             checkCount += 1
             text += "dns_check\n" + encoded(fields(row, checkColumns))
-            for server in servers.removeValue(forKey: row[0] as Int64) ?? [] {
+            for server in servers.removeValue(forKey: try RowDecoder(row, table: "dns_check").int64(0)) ?? [] {
                 text += "dns_check_server\n" + encoded(server)
             }
         }
@@ -159,9 +159,10 @@ enum RegisterEvidence {
 
         let events = try Row.fetchCursor(db, sql: "SELECT id, action, details FROM event ORDER BY id")
         while let event = try events.next() {
-            let details: String = event[2]
+            let decoder = RowDecoder(event, table: "event")
+            let details = try decoder.string(2)
             guard details.contains("_row\"") || details.contains("\"digest\"") else { continue }
-            let eventID: Int64 = event[0]
+            let eventID = try decoder.int64(0)
             guard let object = try? JSONSerialization.jsonObject(with: Data(details.utf8)) as? [String: String] else {
                 problems.append("event \(eventID) has details that are not a JSON object of strings")
                 continue
@@ -174,7 +175,7 @@ enum RegisterEvidence {
                 }
                 if isKey { keySnapshots[id] = (eventID, snapshot) } else { slotSnapshots[id] = (eventID, snapshot) }
             }
-            if (event[1] as String) == "dns.checks-recorded" {
+            if try decoder.string(1) == "dns.checks-recorded" {
                 guard let first = object["first_check_id"].flatMap({ Int64($0) }), let last = object["last_check_id"].flatMap({ Int64($0) }),
                     let checks = object["checks"].flatMap({ Int($0) }), let servers = object["server_rows"].flatMap({ Int($0) }),
                     let digest = object["digest"]
@@ -190,7 +191,7 @@ enum RegisterEvidence {
         let slots = try Row.fetchCursor(db, sql: "SELECT \(slotColumns.joined(separator: ", ")) FROM slot ORDER BY id")
         while let row = try slots.next() {
             rows += 1
-            let id: Int64 = row[0]
+            let id = try RowDecoder(row, table: "slot").int64(0)
             let label = "slot row \(id) (\(describe(row[2] as DatabaseValue)) \(describe(row[3] as DatabaseValue)) of \(describe(row[1] as DatabaseValue)))"
             problems += compare(label, fields(row, slotColumns), slotSnapshots.removeValue(forKey: id))
         }
@@ -199,7 +200,7 @@ enum RegisterEvidence {
         let keys = try Row.fetchCursor(db, sql: "SELECT \(keyColumns.joined(separator: ", ")) FROM key ORDER BY id")
         while let row = try keys.next() {
             rows += 1
-            let id: Int64 = row[0]
+            let id = try RowDecoder(row, table: "key").int64(0)
             let label = "key row \(id) (\(describe(row[3] as DatabaseValue)) of \(describe(row[2] as DatabaseValue)))"
             problems += compare(label, fields(row, keyColumns), keySnapshots.removeValue(forKey: id))
         }

@@ -190,7 +190,7 @@ public struct SQLiteRegistry: KeyRegistry {
 
     public func events(forKey keyID: Int64) throws -> [RegistryEvent] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM event WHERE key_id = ? ORDER BY id", arguments: [keyID]).map(Self.decodeEvent)
+            try Row.fetchAll(db, sql: "SELECT * FROM event WHERE key_id = ? ORDER BY id", arguments: [keyID]).map { try Self.decodeEvent($0) }
         }
     }
 
@@ -319,20 +319,23 @@ public struct SQLiteRegistry: KeyRegistry {
         try read { db in
             let rows = try Row.fetchAll(
                 db, sql: "SELECT * FROM dns_check WHERE key_id = ? ORDER BY id DESC LIMIT ?", arguments: [keyID, limit])
-            return try rows.map { row in
-                let id: Int64 = row["id"]
+            return try rows.map { raw in
+                let row = RowDecoder(raw, table: "dns_check")
+                let id = try row.int64("id")
                 let servers = try Row.fetchAll(db, sql: "SELECT * FROM dns_check_server WHERE check_id = ? ORDER BY id", arguments: [id])
-                    .map { server in
-                        StoredServerCheck(
-                            zone: server["zone"], name: server["name"], server: server["server"], address: server["address"],
-                            port: server["port"], status: CheckStatus(rawValue: server["status"]) ?? .temperror,
-                            serial: server["serial"], ttl: server["ttl"], detail: server["detail"])
+                    .map { raw in
+                        let server = RowDecoder(raw, table: "dns_check_server")
+                        return StoredServerCheck(
+                            zone: try server.string("zone"), name: try server.string("name"), server: try server.string("server"),
+                            address: try server.string("address"), port: try server.int("port"),
+                            status: try server.enumeration("status", CheckStatus.self),
+                            serial: try server.optionalInt("serial"), ttl: try server.optionalInt("ttl"), detail: try server.string("detail"))
                     }
-                let problems: String = row["problems"]
+                let problems = try row.string("problems")
                 return StoredCheck(
-                    id: id, checkedAt: row["checked_at"], actor: row["actor"],
-                    verdict: CheckStatus(rawValue: row["verdict"]) ?? .temperror, recordTTL: row["record_ttl"],
-                    negativeTTL: row["negative_ttl"], problems: problems.isEmpty ? [] : problems.components(separatedBy: "\n"),
+                    id: id, checkedAt: try row.date("checked_at"), actor: try row.string("actor"),
+                    verdict: try row.enumeration("verdict", CheckStatus.self), recordTTL: try row.optionalInt("record_ttl"),
+                    negativeTTL: try row.optionalInt("negative_ttl"), problems: problems.isEmpty ? [] : problems.components(separatedBy: "\n"),
                     servers: servers)
             }
         }
@@ -348,9 +351,10 @@ public struct SQLiteRegistry: KeyRegistry {
                     FROM dns_check c JOIN (SELECT max(id) AS id FROM dns_check GROUP BY key_id) latest ON latest.id = c.id
                     """)
             var summaries: [Int64: CheckSummary] = [:]
-            for row in rows {
-                summaries[row[0]] = CheckSummary(
-                    checkedAt: row[1], verdict: CheckStatus(rawValue: row[2]) ?? .temperror, servers: row[3])
+            for raw in rows {
+                let row = RowDecoder(raw, table: "dns_check")
+                summaries[try row.int64(0)] = CheckSummary(
+                    checkedAt: try row.date(1), verdict: try row.enumeration(2, CheckStatus.self), servers: try row.int(3))
             }
             return summaries
         }
@@ -364,7 +368,13 @@ public struct SQLiteRegistry: KeyRegistry {
             var previousID: Int64 = 0
             let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM event ORDER BY id")
             while let row = try cursor.next() {
-                let event = Self.decodeEvent(row)
+                let event: RegistryEvent
+                do {
+                    event = try Self.decodeEvent(row)
+                } catch let error as DKIMError {
+                    breaks.append(ChainBreak(eventID: nil, action: nil, time: nil, problem: error.message))
+                    continue
+                }
                 count += 1
                 func broken(_ problem: String) {
                     breaks.append(ChainBreak(eventID: event.id, action: event.action, time: event.time, problem: problem))
@@ -391,11 +401,12 @@ public struct SQLiteRegistry: KeyRegistry {
         }
     }
 
-    /// `PRAGMA integrity_check`: `["ok"]` for a sound file, else SQLite's descriptions of the damage.
     /// Replays the event log against every slot and key row and the DNS evidence rows.
     public func verifyRegister() throws -> RegisterVerification {
         try read { db in try RegisterEvidence.verify(db) }
     }
+
+    /// `PRAGMA integrity_check`: `["ok"]` for a sound file, else SQLite's descriptions of the damage.
 
     public func integrityCheck() throws -> [String] {
         try read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }
@@ -413,7 +424,10 @@ public struct SQLiteRegistry: KeyRegistry {
 
     public func eventHead() throws -> (id: Int64, hash: String)? {
         try read { db in
-            try Row.fetchOne(db, sql: "SELECT id, hash FROM event ORDER BY id DESC LIMIT 1").map { (id: $0[0], hash: $0[1]) }
+            try Row.fetchOne(db, sql: "SELECT id, hash FROM event ORDER BY id DESC LIMIT 1").map {
+                let row = RowDecoder($0, table: "event")
+                return (id: try row.int64(0), hash: try row.string(1))
+            }
         }
     }
 
@@ -427,7 +441,7 @@ public struct SQLiteRegistry: KeyRegistry {
             let cursor = try Row.fetchCursor(
                 db, sql: "SELECT * FROM event WHERE time >= ? ORDER BY id",
                 arguments: [time.map(Timestamp.iso8601Milliseconds) ?? ""])
-            while let row = try cursor.next() { try body(Self.decodeEvent(row)) }
+            while let row = try cursor.next() { try body(try Self.decodeEvent(row)) }
         }
     }
 
@@ -504,8 +518,9 @@ public struct SQLiteRegistry: KeyRegistry {
             arguments: [domain, registration.provider.identifier, registration.usage.name])
         let slotDetails = ["provider": registration.provider.identifier, "usage": registration.usage.name]
         if let row {
-            let id: Int64 = row["id"]
-            let owner: String = row["owner"]
+            let decoder = RowDecoder(row, table: "slot")
+            let id = try decoder.int64("id")
+            let owner = try decoder.string("owner")
             if owner != registration.owner.address {
                 try db.execute(sql: "UPDATE slot SET owner = ? WHERE id = ?", arguments: [registration.owner.address, id])
                 try append(
@@ -531,8 +546,8 @@ public struct SQLiteRegistry: KeyRegistry {
         var draft = draft
         try RegisterEvidence.attachSnapshots(to: &draft, db: db)
         let head = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, hash FROM event ORDER BY id DESC LIMIT 1"))
-        let previousHash: String = head?["hash"] ?? RegistryEvent.genesisHash
-        let id: Int64 = (head?["id"] ?? 0) + 1
+        let previousHash = try head.map { try RowDecoder($0, table: "event").string("hash") } ?? RegistryEvent.genesisHash
+        let id = try (head.map { try RowDecoder($0, table: "event").int64("id") } ?? 0) + 1
         let timeText = Timestamp.iso8601Milliseconds(time)
         let details = draft.detailsJSON
         let hash = EventHash.compute(
@@ -569,43 +584,42 @@ public struct SQLiteRegistry: KeyRegistry {
     }
 
     /// Decodes by column position (see `keySelect`): listing 100,000 keys is dominated by this.
+    /// A damaged value is a `DKIMError.registry` naming the row and column (`RowDecoder`).
     static func decodeKey(_ row: Row) throws -> RegisteredKey {
-        func list(_ index: Int) -> [String]? {
-            (row[index] as String?).map { $0.split(separator: ":").map(String.init) }
-        }
-        func date(_ index: Int) -> Date? {
-            guard let text = row[index] as String? else { return nil }
-            return Timestamp.parseDatabaseForm(text) ?? (row[index] as Date?)
-        }
-        let algorithmName: String = row[7]
-        let stateName: String = row[9]
-        guard let algorithm = KeyAlgorithm(rawValue: algorithmName), let state = KeyState(rawValue: stateName) else {
-            throw DKIMError(.registry, "key row \(row[0] as Int64) holds an unknown algorithm or state")
+        let row = RowDecoder(row, table: "key")
+        func list(_ index: Int) throws -> [String]? {
+            try row.optionalString(index).map { $0.split(separator: ":").map(String.init) }
         }
         return RegisteredKey(
-            id: row[0], slotID: row[1], domain: DomainName(trusted: row[2]), provider: Provider(trusted: row[3]),
-            usage: Usage(trusted: row[4]), owner: Owner(trusted: row[5]), selector: Selector(trusted: row[6]),
-            algorithm: algorithm, bits: row[8], state: state, publicKey: row[10], fingerprint: row[11],
-            privateKeyPath: row[12], ttl: row[13],
-            recordOptions: RecordOptions(hashAlgorithms: list(14), serviceTypes: list(15), flags: list(16) ?? [], notes: row[17]),
-            createdAt: date(18) ?? Date(timeIntervalSince1970: 0), publishedAt: date(19), activatedAt: date(20),
-            expiresAt: date(21), retiredAt: date(22), revokedAt: date(23),
-            publication: publication(action: row[24], ttl: row[25], at: date(26)),
-            pendingDeploy: (row[27] as String?).flatMap(DeployAction.init(rawValue:)),
-            privateKeyDisposal: (row[28] as String?).flatMap(PrivateKeyDisposal.init(rawValue:)),
-            privateKeyDisposedAt: date(29), revocationReason: row[30],
-            kind: KeyKind(rawValue: row[31]) ?? .local, cnameTarget: row[32], lastSeenAt: date(33))
+            id: try row.int64(0), slotID: try row.int64(1), domain: DomainName(trusted: try row.string(2)),
+            provider: Provider(trusted: try row.string(3)), usage: Usage(trusted: try row.string(4)),
+            owner: Owner(trusted: try row.string(5)), selector: Selector(trusted: try row.string(6)),
+            algorithm: try row.enumeration(7, KeyAlgorithm.self), bits: try row.int(8), state: try row.enumeration(9, KeyState.self),
+            publicKey: try row.string(10), fingerprint: try row.string(11), privateKeyPath: try row.optionalString(12), ttl: try row.int(13),
+            recordOptions: RecordOptions(
+                hashAlgorithms: try list(14), serviceTypes: try list(15), flags: try list(16) ?? [], notes: try row.optionalString(17)),
+            createdAt: try row.date(18), publishedAt: try row.optionalDate(19), activatedAt: try row.optionalDate(20),
+            expiresAt: try row.optionalDate(21), retiredAt: try row.optionalDate(22), revokedAt: try row.optionalDate(23),
+            publication: publication(
+                action: try row.optionalEnumeration(24, RecordAction.self), ttl: try row.optionalInt(25), at: try row.optionalDate(26)),
+            pendingDeploy: try row.optionalEnumeration(27, DeployAction.self),
+            privateKeyDisposal: try row.optionalEnumeration(28, PrivateKeyDisposal.self),
+            privateKeyDisposedAt: try row.optionalDate(29), revocationReason: try row.optionalString(30),
+            kind: try row.optionalEnumeration(31, KeyKind.self) ?? .local, cnameTarget: try row.optionalString(32),
+            lastSeenAt: try row.optionalDate(33))
     }
 
-    private static func publication(action: String?, ttl: Int?, at time: Date?) -> RecordPublication? {
-        guard let action = action.flatMap(RecordAction.init(rawValue:)), let ttl, let time else { return nil }
+    private static func publication(action: RecordAction?, ttl: Int?, at time: Date?) -> RecordPublication? {
+        guard let action, let ttl, let time else { return nil }
         return RecordPublication(action: action, ttl: ttl, pushedAt: time)
     }
 
-    private static func decodeEvent(_ row: Row) -> RegistryEvent {
-        RegistryEvent(
-            id: row["id"], time: row["time"], actor: row["actor"], keyID: row["key_id"], domain: row["domain"],
-            selector: row["selector"], action: row["action"], fromState: row["from_state"], toState: row["to_state"],
-            details: row["details"], previousHash: row["previous_hash"], hash: row["hash"])
+    private static func decodeEvent(_ row: Row) throws -> RegistryEvent {
+        let row = RowDecoder(row, table: "event")
+        return RegistryEvent(
+            id: try row.int64("id"), time: try row.string("time"), actor: try row.string("actor"), keyID: try row.optionalInt64("key_id"),
+            domain: try row.optionalString("domain"), selector: try row.optionalString("selector"), action: try row.string("action"),
+            fromState: try row.optionalString("from_state"), toState: try row.optionalString("to_state"),
+            details: try row.string("details"), previousHash: try row.string("previous_hash"), hash: try row.string("hash"))
     }
 }

@@ -1,0 +1,129 @@
+import Foundation
+import GRDB
+
+/// Reads a registry row without trusting it: a value of the wrong type (text in an
+/// integer column, an unparseable date) is a `DKIMError.registry` naming the
+/// table, the row and the column — never a trap. GRDB's typed subscripts stop
+/// the process on a value they cannot convert; this reads `DatabaseValue`s.
+struct RowDecoder {
+    let row: Row
+    let table: String
+
+    init(_ row: Row, table: String) {
+        self.row = row
+        self.table = table
+    }
+
+    private var columnNames: [String] { Array(row.columnNames) }
+
+    private func index(_ column: String) -> Int {
+        columnNames.firstIndex(of: column) ?? -1
+    }
+
+    private func raw(_ index: Int) -> DatabaseValue {
+        index >= 0 && index < row.count ? row[index] : .null
+    }
+
+    /// The row's id (column `id`, else the first column) for messages.
+    private var rowLabel: String {
+        let id = index("id") >= 0 ? raw(index("id")) : raw(0)
+        if case .int64(let value) = id.storage { return "row \(value)" }
+        return "a row"
+    }
+
+    private func damaged(_ index: Int, expected: String) -> DKIMError {
+        let name = index >= 0 && index < columnNames.count ? columnNames[index] : "?"
+        let value = raw(index)
+        let shown: String
+        switch value.storage {
+        case .null: shown = "NULL"
+        case .int64(let number): shown = String(number)
+        case .double(let number): shown = String(number)
+        case .string(let text): shown = "'" + TextEscaping.controlCharactersEscaped(String(text.prefix(60))) + "'"
+        case .blob(let data): shown = "a \(data.count)-octet blob"
+        }
+        return DKIMError(
+            .registry,
+            "registry table \(table), \(rowLabel), column \(name): \(shown) is not \(expected); the file was damaged or edited outside dkimctl (runbooks/recovery.md)")
+    }
+
+    // MARK: by position
+
+    func optionalInt64(_ index: Int) throws -> Int64? {
+        switch raw(index).storage {
+        case .null: return nil
+        case .int64(let number): return number
+        case .double(let number) where number == number.rounded() && abs(number) < 9e15: return Int64(number)
+        default: throw damaged(index, expected: "an integer")
+        }
+    }
+
+    func int64(_ index: Int) throws -> Int64 {
+        guard let value = try optionalInt64(index) else { throw damaged(index, expected: "an integer") }
+        return value
+    }
+
+    func optionalInt(_ index: Int) throws -> Int? {
+        guard let value = try optionalInt64(index) else { return nil }
+        guard let small = Int(exactly: value), abs(small) <= Int(Int32.max) * 1024 else { throw damaged(index, expected: "an integer in range") }
+        return small
+    }
+
+    func int(_ index: Int) throws -> Int {
+        guard let value = try optionalInt(index) else { throw damaged(index, expected: "an integer") }
+        return value
+    }
+
+    func optionalString(_ index: Int) throws -> String? {
+        switch raw(index).storage {
+        case .null: return nil
+        case .string(let text): return text
+        default: throw damaged(index, expected: "text")
+        }
+    }
+
+    func string(_ index: Int) throws -> String {
+        guard let value = try optionalString(index) else { throw damaged(index, expected: "text") }
+        return value
+    }
+
+    func optionalDate(_ index: Int) throws -> Date? {
+        let text: String?
+        do { text = try optionalString(index) } catch { throw damaged(index, expected: "a date (YYYY-MM-DD HH:MM:SS.SSS)") }
+        guard let text else { return nil }
+        guard let date = Timestamp.parseDatabaseForm(text) ?? Timestamp.parse(text) else {
+            throw damaged(index, expected: "a date (YYYY-MM-DD HH:MM:SS.SSS)")
+        }
+        return date
+    }
+
+    func date(_ index: Int) throws -> Date {
+        guard let value = try optionalDate(index) else { throw damaged(index, expected: "a date (YYYY-MM-DD HH:MM:SS.SSS)") }
+        return value
+    }
+
+    /// A text column holding one of `Value`'s raw values.
+    func optionalEnumeration<Value: RawRepresentable>(_ index: Int, _ type: Value.Type) throws -> Value? where Value.RawValue == String {
+        guard let text = try optionalString(index) else { return nil }
+        guard let value = Value(rawValue: text) else { throw damaged(index, expected: "a known \(Value.self)") }
+        return value
+    }
+
+    func enumeration<Value: RawRepresentable>(_ index: Int, _ type: Value.Type) throws -> Value where Value.RawValue == String {
+        guard let value = try optionalEnumeration(index, type) else { throw damaged(index, expected: "a known \(Value.self)") }
+        return value
+    }
+
+    // MARK: by name
+
+    func int64(_ column: String) throws -> Int64 { try int64(index(column)) }
+    func optionalInt64(_ column: String) throws -> Int64? { try optionalInt64(index(column)) }
+    func int(_ column: String) throws -> Int { try int(index(column)) }
+    func optionalInt(_ column: String) throws -> Int? { try optionalInt(index(column)) }
+    func string(_ column: String) throws -> String { try string(index(column)) }
+    func optionalString(_ column: String) throws -> String? { try optionalString(index(column)) }
+    func date(_ column: String) throws -> Date { try date(index(column)) }
+    func enumeration<Value: RawRepresentable>(_ column: String, _ type: Value.Type) throws -> Value where Value.RawValue == String {
+        try enumeration(index(column), type)
+    }
+}
