@@ -130,8 +130,11 @@ final class RotationWorld {
         try SQLiteRegistry.open(path: scratch.file("state/registry.sqlite"), create: false)
     }
 
+    /// The domain's keys, their private key paths resolved to the files in the state directory.
     func keys(_ domain: String) throws -> [RegisteredKey] {
-        try registry().keys(matching: KeyFilter(domain: try DomainName(domain))).sorted { $0.id < $1.id }
+        let state = StateDirectory(path: scratch.file("state"))
+        return try registry().keys(matching: KeyFilter(domain: try DomainName(domain))).sorted { $0.id < $1.id }
+            .map(state.resolvingPrivateKeyFile)
     }
 
     /// The TXT strings DNS serves at `selector`, joined; nil when the name has no TXT record.

@@ -48,7 +48,8 @@ import Testing
 
         func key(_ selector: String, _ domain: String = "example.org") throws -> RegisteredKey {
             let registry = try SQLiteRegistry.open(path: scratch.file("state/registry.sqlite"), create: false)
-            return try #require(try registry.key(selector: Selector(selector), domain: DomainName(domain)))
+            let key = try #require(try registry.key(selector: Selector(selector), domain: DomainName(domain)))
+            return try StateDirectory(path: scratch.file("state")).resolvingPrivateKeyFile(key)
         }
 
         func render(_ selector: String, _ format: String, domain: String = "example.org", extra: [String] = []) throws -> String {

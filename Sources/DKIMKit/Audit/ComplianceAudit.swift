@@ -71,6 +71,8 @@ public enum PrivateKeyStatus: Sendable, Equatable {
     case destroyed
     case revealed
     case heldByProvider
+    /// The registry's path leads outside the state directory's keys/ (an edited registry).
+    case outsideState
 
     public var text: String {
         switch self {
@@ -80,6 +82,7 @@ public enum PrivateKeyStatus: Sendable, Equatable {
         case .missing: "missing"
         case .destroyed: "destroyed"
         case .revealed: "revealed"
+        case .outsideState: "path outside the state directory"
         case .heldByProvider: "held by the provider"
         }
     }
@@ -140,11 +143,14 @@ public struct ComplianceAuditor: Sendable {
     public let configuration: LifecycleConfiguration
     /// nil: no DNS questions (`--no-dns`); the DNS rules are then not applied.
     public let checker: PublicationChecker?
+    /// Where the key files are.
+    public let state: StateDirectory
 
-    public init(registry: any KeyRegistry, configuration: LifecycleConfiguration, checker: PublicationChecker?) {
+    public init(registry: any KeyRegistry, configuration: LifecycleConfiguration, checker: PublicationChecker?, state: StateDirectory) {
         self.registry = registry
         self.configuration = configuration
         self.checker = checker
+        self.state = state
     }
 
     public func run(domain only: DomainName?, since: Date?, at now: Date) throws -> ComplianceAuditResult {
@@ -219,6 +225,8 @@ public struct ComplianceAuditor: Sendable {
                 find(.privateKeyMissing, "private key file \(key.privateKeyPath ?? "-") is missing: the key cannot sign; rotate it (dkimctl rotate --emergency)")
             case .unsafeMode(let mode):
                 find(.privateKeyUnsafe, "private key file \(key.privateKeyPath ?? "-") has mode 0\(String(mode, radix: 8)): chmod 600 it and treat the key as exposed")
+            case .outsideState:
+                find(.privateKeyUnsafe, "the registry's private key path '\(key.privateKeyPath ?? "-")' leads outside the state directory's keys/: the registry was edited (dkimctl audit verify)")
             default: break
             }
         }
@@ -247,7 +255,13 @@ public struct ComplianceAuditor: Sendable {
         case .revealed?: return .revealed
         case nil: break
         }
-        guard let path = key.privateKeyPath else { return .missing }
+        let path: String
+        do {
+            guard let file = try state.privateKeyFile(of: key) else { return .missing }
+            path = file
+        } catch {
+            return .outsideState
+        }
         var info = stat()
         guard stat(path, &info) == 0 else { return .missing }
         let mode = info.st_mode & 0o777

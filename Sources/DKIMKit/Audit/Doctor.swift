@@ -113,14 +113,21 @@ public struct Doctor: Sendable {
     private func keyFileChecks(_ registry: SQLiteRegistry, files: [String]) throws -> [DoctorCheck] {
         var checks: [DoctorCheck] = []
         let keys = try registry.keys(matching: KeyFilter(kinds: [.local]))
-        let referenced = Set(keys.compactMap(\.privateKeyPath))
+        let referenced = Set(keys.compactMap { try? state.privateKeyFile(of: $0) })
         for file in files where !referenced.contains(file) {
             checks.append(.problem(
                 "orphan-key-file", "\(file) is a key file no registry row references (left by an interrupted 'new' or 'rotate')",
                 fix: "dkimctl rotate adopts one named for today's selector; otherwise destroy it: shred -u \(file)"))
         }
         for key in keys where [.pending, .published, .active, .retired].contains(key.state) {
-            guard let path = key.privateKeyPath, !FileManager.default.fileExists(atPath: path) else { continue }
+            let path: String
+            do {
+                guard let file = try state.privateKeyFile(of: key), !FileManager.default.fileExists(atPath: file) else { continue }
+                path = file
+            } catch let error as DKIMError {
+                checks.append(.problem("key-file-path", error.message, fix: "dkimctl audit verify; restore the registry from the last backup (runbooks/recovery.md)"))
+                continue
+            }
             let fix = key.state == .active
                 ? "dkimctl rotate --emergency \(key.selector) --domain \(key.domain) --reason 'key file lost' (restore it from backup instead if you can)"
                 : "dkimctl revoke \(key.selector) --domain \(key.domain) --immediately --reason 'key file lost'"

@@ -357,8 +357,8 @@ struct DomainRun {
                 command = deploy
                 var environment = RecordChange.of(key, action: desiredAction(key)).hookEnvironment
                 environment["DKIM_ACTION"] = action.rawValue
-                environment["DKIM_PRIVATE_KEY_PATH"] = key.privateKeyPath ?? ""
                 do {
+                    environment["DKIM_PRIVATE_KEY_PATH"] = try engine.state.privateKeyFile(of: key) ?? ""
                     let ran = try ShellCommand(deploy).run(environment: environment)
                     guard ran.succeeded else {
                         fail(key, "deploy hook '\(deploy)' failed for \(action.rawValue) \(key.selector) (retried on the next run): \(ran.summary)")
@@ -401,7 +401,7 @@ struct DomainRun {
             }
             do {
                 var location: String?
-                if let path = key.privateKeyPath {
+                if let path = try engine.state.privateKeyFile(of: key) {
                     if reveal {
                         location = try PrivateKeyFile.reveal(path, into: engine.state.revealedPath)
                     } else {

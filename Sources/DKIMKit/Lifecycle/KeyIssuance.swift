@@ -118,7 +118,7 @@ public struct KeyIssuer: Sendable {
                 domain: request.domain, provider: request.provider, usage: request.usage,
                 owner: request.owner, selector: selector, algorithm: keyPair.algorithm,
                 bits: keyPair.bits, publicKey: keyPair.dkimPublicKey, fingerprint: keyPair.fingerprint,
-                privateKeyPath: path, ttl: request.ttl, recordOptions: request.recordOptions),
+                privateKeyPath: (path as NSString).lastPathComponent, ttl: request.ttl, recordOptions: request.recordOptions),
             actor: actor, at: time)
     }
 

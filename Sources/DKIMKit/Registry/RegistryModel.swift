@@ -64,7 +64,9 @@ public struct RegisteredKey: Sendable, Equatable {
     public let publicKey: String
     /// `sha256:<hex>` of the decoded `p=` bytes.
     public let fingerprint: String
-    public let privateKeyPath: String?
+    /// As stored: a file name in the state directory's `keys/` (older registries: an absolute
+    /// path). `StateDirectory.privateKeyFile(of:)` resolves and checks it.
+    public internal(set) var privateKeyPath: String?
     public let ttl: Int
     public let recordOptions: RecordOptions
     public let createdAt: Date
@@ -100,6 +102,13 @@ public struct RegisteredKey: Sendable, Equatable {
             hashAlgorithms: recordOptions.hashAlgorithms, keyType: algorithm.rawValue,
             notes: recordOptions.notes, publicKey: publicKey,
             serviceTypes: recordOptions.serviceTypes, flags: recordOptions.flags)
+    }
+
+    /// The same key with `privateKeyPath` replaced (by the resolved file, for templates and messages).
+    public func withPrivateKeyPath(_ path: String?) -> RegisteredKey {
+        var copy = self
+        copy.privateKeyPath = path
+        return copy
     }
 
     public var publishedRecord: PublishedRecord {

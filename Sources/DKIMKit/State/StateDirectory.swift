@@ -57,7 +57,56 @@ public struct StateDirectory: Sendable, Equatable {
 
     /// Where the private key of `name` is written.
     public func privateKeyPath(for name: KeyRecordName) -> String {
-        "\(keysPath)/\(name.relative).pem"
+        "\(keysPath)/\(privateKeyFileName(for: name))"
+    }
+
+    /// The key file's name inside `keys/`: what the registry stores, so a copied
+    /// state directory uses its own copies of the keys, never the original's.
+    public func privateKeyFileName(for name: KeyRecordName) -> String {
+        "\(name.relative).pem"
+    }
+
+    /// The file a key's stored private key path names, in this state directory.
+    ///
+    /// The registry stores a file name inside `keys/` (older registries: an absolute
+    /// path). Whatever it holds, the file must lie directly in this state directory's
+    /// `keys/` or `revealed/` (symbolic links resolved) and must not itself be a
+    /// symbolic link: destroying, revealing or handing over a key never touches
+    /// another file, even when the registry was edited.
+    /// - Returns: the absolute path, or nil when the key has no private key file.
+    /// - Throws: `DKIMError.unsafePermissions` naming the stored value when it leads elsewhere.
+    public func privateKeyFile(of key: RegisteredKey) throws -> String? {
+        guard let stored = key.privateKeyPath else { return nil }
+        let refusal = DKIMError(
+            .unsafePermissions,
+            "the registry's private key path '\(TextEscaping.controlCharactersEscaped(stored))' of \(key.selector) (\(key.domain)) leads outside \(keysPath); refusing to touch it (run 'dkimctl audit verify': was the registry edited?)")
+        let candidate: String
+        if stored.hasPrefix("/") {
+            candidate = stored
+        } else {
+            guard !stored.isEmpty, !stored.contains("/"), stored != ".", stored != ".." else { throw refusal }
+            candidate = keysPath + "/" + stored
+        }
+        let parent = Self.realPath((candidate as NSString).deletingLastPathComponent)
+        guard let parent, parent == Self.realPath(keysPath) || parent == Self.realPath(revealedPath) else { throw refusal }
+        var info = stat()
+        if lstat(candidate, &info) == 0, info.st_mode & S_IFMT != S_IFREG {
+            throw DKIMError(
+                .unsafePermissions,
+                "private key file \(candidate) of \(key.selector) (\(key.domain)) is not a regular file (a symbolic link?); refusing to touch it")
+        }
+        return candidate
+    }
+
+    /// `key` with its private key path resolved to the absolute file (see `privateKeyFile(of:)`).
+    public func resolvingPrivateKeyFile(_ key: RegisteredKey) throws -> RegisteredKey {
+        key.withPrivateKeyPath(try privateKeyFile(of: key))
+    }
+
+    static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 
     /// The default location: `$DKIMCTL_HOME`, else `/var/lib/dkimctl` for root,
@@ -115,8 +164,15 @@ public struct StateDirectory: Sendable, Equatable {
     public func checkSafety(keyFiles: Bool = true) throws {
         try checkNotWritableByOthers(path, what: "state directory", fix: "chmod 700")
         try checkNotWritableByOthers(keysPath, what: "key directory", fix: "chmod 700")
+        var info = stat()
+        if lstat(keysPath, &info) == 0, info.st_mode & S_IFMT == S_IFLNK {
+            throw DKIMError(.unsafePermissions, "key directory \(keysPath) is a symbolic link; it must be a directory of its own (move the link away)")
+        }
+        try checkOwner(path, what: "state directory")
+        try checkOwner(keysPath, what: "key directory")
         if FileManager.default.fileExists(atPath: registryPath) {
             try checkNotWritableByOthers(registryPath, what: "registry", fix: "chmod 600")
+            try checkOwner(registryPath, what: "registry")
         }
         guard keyFiles else { return }
         guard let directory = opendir(keysPath) else {
@@ -134,12 +190,34 @@ public struct StateDirectory: Sendable, Equatable {
             if info.st_mode & S_IFMT == S_IFLNK {
                 throw DKIMError(.unsafePermissions, "key file \(file) is a symbolic link; key files must be regular files (move it away)")
             }
+            if info.st_uid != geteuid() {
+                throw ownerError(file, what: "key file", owner: info.st_uid)
+            }
             if info.st_mode & 0o077 != 0 {
                 throw DKIMError(
                     .unsafePermissions,
                     "key file \(file) is readable or writable by others (mode \(String(info.st_mode & 0o7777, radix: 8))); fix with: chmod 600 \(file)")
             }
         }
+    }
+
+    /// Refuses a file or directory the running user does not own: root using a directory
+    /// that belongs to someone else would let that user plant links and files for root to follow.
+    private func checkOwner(_ file: String, what: String) throws {
+        var info = stat()
+        guard stat(file, &info) == 0 else { return }
+        if info.st_uid != geteuid() { throw ownerError(file, what: what, owner: info.st_uid) }
+    }
+
+    private func ownerError(_ file: String, what: String, owner: uid_t) -> DKIMError {
+        func name(_ uid: uid_t) -> String {
+            guard let entry = getpwuid(uid), let name = entry.pointee.pw_name else { return "uid \(uid)" }
+            return "\(String(cString: name)) (uid \(uid))"
+        }
+        let me = geteuid()
+        return DKIMError(
+            .unsafePermissions,
+            "\(what) \(file) belongs to \(name(owner)), not to \(name(me)) who runs dkimctl; run dkimctl as its owner, or take it over: chown -R \(me) \(path)")
     }
 
     private func checkNotWritableByOthers(_ file: String, what: String, fix: String) throws {

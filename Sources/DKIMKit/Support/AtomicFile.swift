@@ -3,13 +3,32 @@ import Foundation
 /// Writes files so that a reader (named, an MTA, a crash) never sees half of
 /// one: a temporary file in the same directory, fsync, then rename (or link,
 /// to refuse replacing), then fsync of the directory.
+///
+/// The temporary file has a random name and is created with
+/// `O_CREAT|O_EXCL|O_NOFOLLOW`: a file or symbolic link planted under a
+/// predictable name cannot redirect the write. A directory others can write to
+/// is refused unless it has the sticky bit (like /tmp), where they cannot
+/// replace or remove our file.
 public enum AtomicFile {
     /// - Parameter replacing: true to replace an existing file (rename); false to
     ///   refuse one that exists or appears meanwhile (link + unlink, `.conflict`).
     public static func write(_ contents: Data, to path: String, mode: mode_t, replacing: Bool) throws {
-        let directory = (path as NSString).deletingLastPathComponent
-        let temporary = "\(directory)/.\((path as NSString).lastPathComponent).\(getpid()).tmp"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        var directory = (path as NSString).deletingLastPathComponent
+        if directory.isEmpty { directory = "." }
+        var info = stat()
+        if stat(directory, &info) == 0, info.st_mode & 0o002 != 0, info.st_mode & S_ISVTX == 0 {
+            throw DKIMError(
+                .unsafePermissions,
+                "directory \(directory) is writable by everyone without the sticky bit: another user could replace \(path); write it elsewhere")
+        }
+        var temporary = ""
+        var descriptor: Int32 = -1
+        for _ in 0..<8 {
+            let random = (0..<8).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+            temporary = "\(directory)/.\((path as NSString).lastPathComponent).\(random).tmp"
+            descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+            if descriptor >= 0 || errno != EEXIST { break }
+        }
         guard descriptor >= 0 else { throw systemError("create", temporary) }
         var placed = false
         defer {

@@ -82,7 +82,7 @@ extension DKIMCtl {
                 let configuration = try configurationFile.load(context, required: false, checkEnvironment: false)
                 let auditor = ComplianceAuditor(
                     registry: context.registry, configuration: configuration,
-                    checker: noDNS ? nil : try dns.checker(defaults: configuration.dns))
+                    checker: noDNS ? nil : try dns.checker(defaults: configuration.dns), state: context.state)
                 let result = try auditor.run(domain: domain, since: since, at: context.now)
                 let text: String
                 switch format {

@@ -78,7 +78,7 @@ extension DKIMCtl {
                 }
                 if keys.isEmpty { Output.warning("no active key signs on your MTA\(only.map { " for provider \($0)" } ?? ""): the tables are empty") }
                 // Printed rather than written: the files are meant for the current directory.
-                values = TemplateContexts.mta(keys: keys, directory: directory ?? FileManager.default.currentDirectoryPath, at: context.now)
+                values = TemplateContexts.mta(keys: try keys.map(context.state.resolvingPrivateKeyFile), directory: directory ?? FileManager.default.currentDirectoryPath, at: context.now)
             case .units:
                 values = TemplateContexts.units(
                     binary: Self.executablePath(), stateDirectory: context.state.path,

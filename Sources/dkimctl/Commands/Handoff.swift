@@ -39,7 +39,8 @@ extension DKIMCtl {
             guard key.state != .revoked, key.privateKeyPath != nil else {
                 throw DKIMError(.conflict, "key \(key.selector) is \(key.state.rawValue) and its private key is gone; hand over the slot's current key instead")
             }
-            Output.standard.write(try templates.library(configuration).render(template, TemplateContexts.record(key)))
+            let resolved = try context.state.resolvingPrivateKeyFile(key)
+            Output.standard.write(try templates.library(configuration).render(template, TemplateContexts.record(resolved)))
         }
     }
 }

@@ -34,7 +34,8 @@ extension DKIMCtl {
         func run(_ context: CommandContext) throws {
             let configuration = try configurationFile.load(context, required: false, checkEnvironment: false)
             let auditor = ComplianceAuditor(
-                registry: context.registry, configuration: configuration, checker: withDNS ? try dns.checker(defaults: configuration.dns) : nil)
+                registry: context.registry, configuration: configuration, checker: withDNS ? try dns.checker(defaults: configuration.dns) : nil,
+                state: context.state)
             let text = try MetricsReport(registry: context.registry, state: context.state, auditor: auditor).render(at: context.now)
             try output.write(text)
         }

@@ -105,11 +105,12 @@ extension DKIMCtl {
 
             for warning in specification.warnings { Output.warning(warning) }
             let issuer = KeyIssuer(registry: context.registry, state: context.state, actor: context.actor)
-            let key = try issuer.issue(
+            let issued = try issuer.issue(
                 KeyRequest(
                     domain: domain, provider: provider, usage: usage, owner: owner, specification: specification,
                     selector: selector, pattern: pattern, ttl: ttl, recordOptions: options, profile: profile),
                 at: context.now)
+            let key = try context.state.resolvingPrivateKeyFile(issued)
 
             // zone and value come from the record templates, as with 'dkimctl record'.
             Output.standard.write(

@@ -52,7 +52,7 @@ extension DKIMCtl {
             }
             var server: DNSServer?
             if case .rfc2136(let settings)? = configuration.domain(key.domain)?.publisher { server = settings.server }
-            Output.standard.write(try library.render("record/\(format)", TemplateContexts.record(key, server: server)))
+            Output.standard.write(try library.render("record/\(format)", TemplateContexts.record(try context.state.resolvingPrivateKeyFile(key), server: server)))
         }
     }
 }
