@@ -110,6 +110,8 @@ import Testing
         import csv, hashlib, sys
         rows = list(csv.reader(open(sys.argv[1], newline="", encoding="utf-8")))
         header, rows = rows[0], rows[1:]
+        # A value that starts with ' had one put in front of it (formula neutralisation): remove it.
+        rows = [[value[1:] if value.startswith("'") else value for value in row] for row in rows]
         fields = header[:-1]
         previous = rows[0][header.index("previous_hash")] if len(sys.argv) > 2 else "0" * 64
         for row in rows:

@@ -290,7 +290,7 @@ import Testing
     func systemdUnitsVerify() throws {
         let world = try World()
         let units = world.path("units")
-        try world.expectSuccess(["export", "units", "--format", "systemd", "--output", units, "--interval", "30min"])
+        try world.expectSuccess(["export", "units", "--format", "systemd", "--output", units, "--interval", "30m"])
         let files = try FileManager.default.contentsOfDirectory(atPath: units).sorted()
         #expect(files == [
             "dkimctl-rotate.service", "dkimctl-rotate.timer", "dkimctl-scheduler.service", "dkimctl-track-refresh.service",
@@ -298,10 +298,10 @@ import Testing
         ])
         let service = try String(contentsOfFile: units + "/dkimctl-rotate.service", encoding: .utf8)
         let execStart = try #require(service.split(separator: "\n").first { $0.hasPrefix("ExecStart=") })
-        let binary = String(execStart.dropFirst("ExecStart=".count).split(separator: " ")[0])
+        let binary = String(execStart.dropFirst("ExecStart=\"".count).split(separator: "\"")[0])
         #expect(FileManager.default.isExecutableFile(atPath: binary))
-        #expect(execStart.hasSuffix(" rotate --state-dir \(world.dkimctl.stateDirectory)"))
-        #expect(try String(contentsOfFile: units + "/dkimctl-scheduler.service", encoding: .utf8).contains(" scheduler --interval 30min "))
+        #expect(execStart.hasSuffix(" rotate --state-dir \"\(world.dkimctl.stateDirectory)\""))
+        #expect(try String(contentsOfFile: units + "/dkimctl-scheduler.service", encoding: .utf8).contains(" scheduler --interval 30m "))
         let verified = try ProcessRunner.run(
             try #require(ProcessRunner.which("systemd-analyze")), ["verify"] + files.map { units + "/" + $0 })
         #expect(verified.status == 0)
@@ -314,7 +314,7 @@ import Testing
         #expect(entries.count == 2)
         for (entry, command) in zip(entries, ["rotate", "track --refresh"]) {
             let fields = entry.split(separator: " ", maxSplits: 6)
-            #expect(fields.count == 7 && fields[5] == "root" && fields[6].hasPrefix(binary + " \(command) --state-dir "), "\(entry)")
+            #expect(fields.count == 7 && fields[5] == "root" && fields[6].hasPrefix("'\(binary)' \(command) --state-dir "), "\(entry)")
         }
     }
 

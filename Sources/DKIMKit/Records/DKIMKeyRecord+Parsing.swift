@@ -116,14 +116,15 @@ enum TagList {
         var tags: [Tag] = []
         for spec in specs {
             guard let equals = bytes[spec].firstIndex(of: UInt8(ascii: "=")) else {
-                let shown = String(decoding: bytes[trim(spec, in: bytes)], as: UTF8.self)
+                // Text from DNS: control characters are shown escaped, never sent to a terminal.
+                let shown = TextEscaping.controlCharactersEscaped(String(decoding: bytes[trim(spec, in: bytes)], as: UTF8.self))
                 throw RecordSyntaxError(reason: shown.isEmpty ? "empty tag (two ';' in a row)" : "'\(shown)' is not a tag=value pair")
             }
             let nameRange = trim(spec.lowerBound..<equals, in: bytes)
             let valueRange = trim((equals + 1)..<spec.upperBound, in: bytes)
             let name = String(decoding: bytes[nameRange], as: UTF8.self)
             guard isTagName(bytes[nameRange]) else {
-                throw RecordSyntaxError(reason: "'\(name)' is not a valid tag name")
+                throw RecordSyntaxError(reason: "'\(TextEscaping.controlCharactersEscaped(name))' is not a valid tag name")
             }
             for index in valueRange where !isValueCharacter(bytes[index]) && !isFWS(bytes[index]) {
                 throw RecordSyntaxError(reason: "tag '\(name)' contains \(describe(bytes, at: index)), which a tag value cannot hold")

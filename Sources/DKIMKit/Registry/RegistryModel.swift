@@ -20,6 +20,8 @@ public struct RecordOptions: Sendable, Equatable {
     public var flags: [String]
     /// `n=`: notes for people.
     public var notes: String?
+    /// The longest `n=` accepted, in octets before quoted-printable encoding.
+    public static let maximumNotesLength = 200
 
     public init(hashAlgorithms: [String]? = nil, serviceTypes: [String]? = nil, flags: [String] = [], notes: String? = nil) {
         self.hashAlgorithms = hashAlgorithms
@@ -40,6 +42,9 @@ public struct RecordOptions: Sendable, Equatable {
         }
         for service in serviceTypes ?? [] where !["email", "*"].contains(service) {
             throw DKIMError.invalid("service type '\(service)' is not allowed (allowed: email, *)")
+        }
+        if let notes, notes.utf8.count > Self.maximumNotesLength {
+            throw DKIMError.invalid("notes are \(notes.utf8.count) octets long (allowed: at most \(Self.maximumNotesLength); they are published in every DNS answer)")
         }
         if let notes, notes.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
             throw DKIMError.invalid("notes '\(notes.debugDescription.dropFirst().dropLast())' contain a control character (allowed: printable text)")

@@ -131,7 +131,11 @@ public enum AuditReport {
     }
 
     public static func markdown(_ result: ComplianceAuditResult) -> String {
-        func cell(_ text: String) -> String { text.replacingOccurrences(of: "|", with: "\\|") }
+        // Markdown renders inline HTML: values (owners, DNS answers) are escaped, never markup.
+        func cell(_ text: String) -> String {
+            TextEscaping.controlCharactersEscaped(text).replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+                .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "|", with: "\\|")
+        }
         var text = "# DKIM compliance audit\n\nGenerated \(Timestamp.iso8601(result.generatedAt)) by dkimctl \(DKIMKitVersion.current)"
         if let since = result.since { text += ", keys live since \(Timestamp.iso8601(since))" }
         text += ". " + summary(result) + ".\n\n## Register\n\n"

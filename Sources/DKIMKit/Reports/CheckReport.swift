@@ -13,11 +13,12 @@ public enum CheckReport {
             [
                 result.server.name, result.server.description, result.zone, result.status.rawValue,
                 result.serial.map(String.init) ?? "-", result.ttl.map(String.init) ?? "-",
-                ([result.detail] + result.warnings.map { "warning: " + $0 }).joined(separator: "; "),
+                // DNS-derived text: control characters escaped before they reach a terminal.
+                TextEscaping.controlCharactersEscaped(([result.detail] + result.warnings.map { "warning: " + $0 }).joined(separator: "; ")),
             ]
         }
         if !rows.isEmpty { text += KeyReport.table(header: columns, rows: rows) }
-        for problem in verified.check.problems { text += "problem: \(problem)\n" }
+        for problem in verified.check.problems { text += "problem: \(TextEscaping.controlCharactersEscaped(problem))\n" }
         text += "verdict: \(verified.check.verdict.rawValue)\n"
         return text
     }
@@ -72,7 +73,7 @@ public enum CheckReport {
             if let negative = check.negativeTTL { text += "  negative ttl \(negative)" }
             text += "\n"
             for server in check.servers {
-                text += "  \(server.status.rawValue)  \(server.server) \(server.address):\(server.port)  serial \(server.serial.map(String.init) ?? "-")  \(server.detail)\n"
+                text += "  \(server.status.rawValue)  \(server.server) \(server.address):\(server.port)  serial \(server.serial.map(String.init) ?? "-")  \(TextEscaping.controlCharactersEscaped(server.detail))\n"
             }
             for problem in check.problems { text += "  problem: \(problem)\n" }
         }

@@ -15,10 +15,16 @@ public enum EventReport {
 
     public static let csvHeader = columns.joined(separator: ",") + "\r\n"
 
-    /// RFC 4180, values exactly as stored and hashed: every present value quoted, NULL an empty unquoted field.
+    /// RFC 4180: every present value quoted, NULL an empty unquoted field. A value a
+    /// spreadsheet would take for a formula (first character `=`, `+`, `-`, `@`, tab or
+    /// CR) gets a `'` in front, and so does a value that starts with `'`: removing one
+    /// leading `'` from every value that has one gives the values exactly as hashed.
     public static func csvRow(_ event: RegistryEvent) -> String {
         values(event).map { value in
-            value.map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" } ?? ""
+            value.map { value in
+                let neutral = value.unicodeScalars.first.map { "=+-@\t\r'".unicodeScalars.contains($0) } == true ? "'" + value : value
+                return "\"" + neutral.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+            } ?? ""
         }.joined(separator: ",") + "\r\n"
     }
 

@@ -40,6 +40,7 @@ public enum TemplateContexts {
             "nameJSON": json(published.name.relative),
             "valueJSON": json(value),
             "commentJSON": json(comment),
+            "route53CommentJSON": json("dkimctl: " + comment),
             "route53ValueJSON": json(quoted.joined(separator: " ")),
             "valueHCL": hcl(value),
             "commentHCL": hcl(comment),
@@ -93,14 +94,48 @@ public enum TemplateContexts {
         ]
     }
 
-    /// Where the scheduler units find things: for `units/*` templates.
-    public static func units(binary: String, stateDirectory: String, configuration: String?, user: String, interval: String) -> [String: Any] {
+    /// Where the scheduler units find things: for `units/*` templates. Every path comes
+    /// raw and quoted for each target: `…Systemd` (one systemd word: `%`, `$`, `\`, `"`
+    /// escaped) and `…Cron` (one shell word with cron's `%` escaped).
+    /// - Throws: `DKIMError.invalidInput` for a user name that is not one, an interval that
+    ///   is not a duration, or a path holding a control character (a newline would start a new line of the unit).
+    public static func units(binary: String, stateDirectory: String, configuration: String?, user: String, interval: String) throws -> [String: Any] {
+        guard user.range(of: #"^[a-z_][a-z0-9_-]{0,31}$"#, options: .regularExpression) != nil else {
+            throw DKIMError.invalid("user '\(TextEscaping.controlCharactersEscaped(user))' is not a user name (allowed: a lowercase letter or _, then up to 31 of a-z 0-9 _ -)")
+        }
+        let span: TimeSpan
+        do { span = try TimeSpan(parsing: interval) } catch {
+            throw DKIMError.invalid("interval '\(TextEscaping.controlCharactersEscaped(interval))' is not a duration (e.g. 15m, 1h)")
+        }
+        for (what, path) in [("binary", binary), ("state directory", stateDirectory), ("configuration", configuration ?? "")]
+        where path.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+            throw DKIMError.invalid("the \(what) path '\(TextEscaping.controlCharactersEscaped(path))' holds a control character; units cannot name it")
+        }
         var context: [String: Any] = [
-            "binary": binary, "stateDirectory": stateDirectory, "user": user, "interval": interval,
+            "binary": binary, "stateDirectory": stateDirectory, "user": user, "interval": span.description,
             "version": DKIMKitVersion.current,
+            "binarySystemd": systemdWord(binary), "stateDirectorySystemd": systemdWord(stateDirectory),
+            "binaryCron": cronWord(binary), "stateDirectoryCron": cronWord(stateDirectory),
+            "lastRotateCron": cronWord(stateDirectory + "/last-rotate.json"), "lastTrackCron": cronWord(stateDirectory + "/last-track.txt"),
         ]
-        if let configuration { context["config"] = configuration }
+        if let configuration {
+            context["config"] = configuration
+            context["configSystemd"] = systemdWord(configuration)
+            context["configCron"] = cronWord(configuration)
+        }
         return context
+    }
+
+    /// One argument of a systemd `ExecStart=` line: double-quoted, with `\` and `"` escaped,
+    /// `%` doubled (specifiers) and `$` doubled (environment expansion), see systemd.service(5).
+    static func systemdWord(_ text: String) -> String {
+        "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "%", with: "%%").replacingOccurrences(of: "$", with: "$$") + "\""
+    }
+
+    /// One shell word on a crontab line: single-quoted, with `%` escaped (cron turns a bare `%` into a newline), see crontab(5).
+    static func cronWord(_ text: String) -> String {
+        shellWord(text).replacingOccurrences(of: "%", with: "\\%")
     }
 
     // MARK: Escaping for each target syntax

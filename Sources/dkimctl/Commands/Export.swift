@@ -80,7 +80,7 @@ extension DKIMCtl {
                 // Printed rather than written: the files are meant for the current directory.
                 values = TemplateContexts.mta(keys: try keys.map(context.state.resolvingPrivateKeyFile), directory: directory ?? FileManager.default.currentDirectoryPath, at: context.now)
             case .units:
-                values = TemplateContexts.units(
+                values = try TemplateContexts.units(
                     binary: Self.executablePath(), stateDirectory: context.state.path,
                     configuration: configurationFile.path.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
                         ?? (FileManager.default.fileExists(atPath: context.state.configurationPath) ? context.state.configurationPath : nil),

@@ -60,6 +60,8 @@ import Testing
             detail: "bare CR at octet 9", reference: "RFC 6376 §2.8 a bare CR is not FWS"),
         Row(selector: "crlfonly", served: "v=DKIM1; k=ed25519;\\013\\010p=KEY", registeredFlags: [], status: .fail,
             detail: "not followed by a space or tab", reference: "RFC 6376 §2.8 FWS needs WSP after CRLF"),
+        Row(selector: "escape", served: "v=DKIM1; k=ed25519; \\027[31mred; p=KEY", registeredFlags: [], status: .fail,
+            detail: "'\\x1B[31mred' is not a tag=value pair", reference: "control characters from DNS are shown escaped"),
         Row(selector: "lfinkey", served: "v=DKIM1; k=ed25519; p=KEY\\010", registeredFlags: [], status: .fail,
             detail: "bare LF", reference: "RFC 6376 §2.8 inside p="),
     ]
