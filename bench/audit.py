@@ -5,7 +5,7 @@ A registry of N active keys (default 10,000: one real RSA key cloned with SQL in
 slots over 100 domains), then, 5 runs each, wall time and peak RSS of:
   - dkimctl audit --no-dns --format json   (the register and the rules that need no DNS)
   - dkimctl metrics                        (what a textfile-collector cron job runs)
-  - dkimctl audit verify                   (the event chain)
+  - dkimctl audit verify                   (the event chain, then the register replayed from it)
 No target is set by the issue; these are for information and to catch regressions.
 
 Usage: bench/audit.py [--keys 10000] [--no-build]
@@ -52,6 +52,10 @@ def main():
             FROM slot AS s, (SELECT * FROM key WHERE selector = 'seed') AS k
             WHERE s.usage LIKE 'u%'
             """)
+        # Rows cloned with SQL have no events; let the next run anchor them as it anchors an
+        # upgraded registry's rows (one baseline event per row), so 'audit verify' replays
+        # a register of N keys instead of reporting N rows inserted outside dkimctl.
+        connection.execute("DELETE FROM grdb_migrations WHERE identifier = 'v5-register-snapshots'")
     total = connection.execute("SELECT count(*) FROM key WHERE state = 'active'").fetchone()[0]
     connection.close()
 
