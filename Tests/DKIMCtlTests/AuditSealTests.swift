@@ -135,8 +135,7 @@ import Testing
 
         let outside = try TemporaryDirectory("audit-key")
         #expect(try dkimctl.run(["audit", "seal", "--init-key", outside.file("seal.pem")]).status == 0)
-        let sqlite = "import sqlite3, sys; db = sqlite3.connect(sys.argv[1]); db.execute(\"UPDATE slot SET owner = 'mallory@example.net'\"); db.commit()"
-        #expect(try ProcessRunner.run("/usr/bin/python3", ["-c", sqlite, dkimctl.stateDirectory + "/registry.sqlite"]).status == 0)
+        try RegistryTampering.run("UPDATE slot SET owner = 'mallory@example.net';", on: dkimctl.stateDirectory + "/registry.sqlite")
         let refused = try dkimctl.run(["audit", "seal", "--key", outside.file("seal.pem")])
         #expect(refused.status == 1)
         #expect(refused.errorLines.first?.contains("the register differs from the event log") == true, "\(refused.standardError)")

@@ -16,17 +16,7 @@ import Testing
     }
 
     private func damage(_ dkimctl: DKIMCtlBinary, _ sql: String) throws {
-        let script = """
-            import sqlite3, sys
-            db = sqlite3.connect(sys.argv[1])
-            for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
-                db.execute('DROP TRIGGER "%s"' % name)
-            db.execute("PRAGMA ignore_check_constraints = ON")
-            db.executescript(sys.argv[2])
-            db.commit()
-            """
-        let result = try ProcessRunner.run("/usr/bin/python3", ["-c", script, dkimctl.stateDirectory + "/registry.sqlite", sql])
-        #expect(result.status == 0, "\(result.standardError)")
+        try RegistryTampering.run(sql, on: dkimctl.stateDirectory + "/registry.sqlite", ignoringChecks: true)
     }
 
     @Test(arguments: [

@@ -8,18 +8,8 @@ import Testing
 @Suite(.serialized) struct FileContainmentTests {
     let hour: TimeInterval = 3600
 
-    /// Runs SQL on the registry with the triggers dropped, as an attacker with the file would.
     private func tamper(_ registry: String, _ sql: String) throws {
-        let script = """
-            import sqlite3, sys
-            db = sqlite3.connect(sys.argv[1])
-            for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
-                db.execute('DROP TRIGGER "%s"' % name)
-            db.executescript(sys.argv[2])
-            db.commit()
-            """
-        let result = try ProcessRunner.run("/usr/bin/python3", ["-c", script, registry, sql])
-        #expect(result.status == 0, "\(result.standardError)")
+        try RegistryTampering.run(sql, on: registry)
     }
 
     @Test func anEditedKeyPathIsNeverDestroyed() throws {

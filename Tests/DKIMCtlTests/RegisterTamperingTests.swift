@@ -30,16 +30,7 @@ import Testing
 
     /// Runs SQL on the registry with every protective trigger dropped.
     private func tamper(_ dkimctl: DKIMCtlBinary, _ sql: String) throws {
-        let script = """
-            import sqlite3, sys
-            db = sqlite3.connect(sys.argv[1])
-            for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
-                db.execute('DROP TRIGGER "%s"' % name)
-            db.executescript(sys.argv[2])
-            db.commit()
-            """
-        let result = try ProcessRunner.run("/usr/bin/python3", ["-c", script, dkimctl.stateDirectory + "/registry.sqlite", sql])
-        #expect(result.status == 0, "\(result.standardError)")
+        try RegistryTampering.run(sql, on: dkimctl.stateDirectory + "/registry.sqlite")
     }
 
     struct Tampering: Sendable, CustomTestStringConvertible {
