@@ -36,6 +36,9 @@ echo
 echo "== The compliance audit (register and findings; without DNS, as example.org is not yours):"
 "$dkimctl" audit --no-dns || [[ $? -eq 3 ]]   # 3: findings of severity error, shown above
 echo
+echo "== The evidence: the event chain, and the register replayed from it:"
+"$dkimctl" audit verify
+echo
 echo "== The rotation plan for the example configuration ($state/dkimctl.yaml), without changing anything:"
 [[ -f "$state/dkimctl.yaml" ]] || "$dkimctl" config init
 "$dkimctl" rotate --dry-run
