@@ -15,13 +15,14 @@ public struct KeyRequest: Sendable {
     /// What the provider accepts; the key and its selector are checked against it.
     public var profile: ProviderProfile
 
-    /// - Parameter profile: the provider's profile; nil for the built-in catalogue's.
+    /// - Parameter profile: the provider's profile, from the configuration's catalogue
+    ///   (custom providers included): there is no default that could silently skip them.
     public init(
         domain: DomainName, provider: Provider, usage: Usage = .default, owner: Owner,
         specification: KeySpecification, selector: Selector? = nil, pattern: SelectorPattern = .default,
-        ttl: Int = PublishedRecord.defaultTTL, recordOptions: RecordOptions = RecordOptions(), profile: ProviderProfile? = nil
+        ttl: Int = PublishedRecord.defaultTTL, recordOptions: RecordOptions = RecordOptions(), profile: ProviderProfile
     ) {
-        self.profile = profile ?? ProviderCatalog().profile(for: provider)
+        self.profile = profile
         self.domain = domain
         self.provider = provider
         self.usage = usage

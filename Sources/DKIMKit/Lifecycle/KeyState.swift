@@ -1,4 +1,4 @@
-/// Where a key is in its life (see DESIGN.md, "Key lifecycle").
+/// Where a key is in its life (README, "Concepts").
 public enum KeyState: String, Sendable, CaseIterable, Codable, Comparable {
     /// Generated and registered; DNS has not yet shown its record.
     case pending

@@ -17,7 +17,7 @@ public struct VerifiedKey: Sendable {
 
 /// When a published key may start signing, and for how long it then signs.
 public struct ActivationPolicy: Sendable, Equatable {
-    /// `expires_at` = activation + this (DESIGN.md: 182 days, semiannual rotation).
+    /// `expires_at` = activation + this (182 days: semiannual rotation, README "Proving publication through DNS").
     public var rotationPeriod: TimeSpan
     /// The shortest propagation window, whatever the TTLs say.
     public var minimumPropagation: TimeSpan

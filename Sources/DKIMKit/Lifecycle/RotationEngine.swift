@@ -1,7 +1,7 @@
 import Foundation
 
 /// The scheduler tick: moves every configured slot as far along its lifecycle
-/// as the clock and DNS allow (DESIGN.md, "Key lifecycle").
+/// as the clock and DNS allow (README, "Rotation: configuration, publishers, scheduler").
 ///
 /// Each step is decided afresh from the registry, so a run that was killed
 /// anywhere is resumed by the next one, and a run with nothing due writes

@@ -37,7 +37,6 @@ public struct RotationReport: Sendable {
 
     public var hasErrors: Bool { slots.contains { !$0.errors.isEmpty } }
     public var needsAttention: Bool { slots.contains { !$0.attention.isEmpty } }
-    public var changed: Bool { slots.contains { !$0.actions.isEmpty } }
 
     /// 0 fine, 1 an error, 3 attention needed (errors win).
     public var exitStatus: Int32 { hasErrors ? 1 : needsAttention ? 3 : 0 }

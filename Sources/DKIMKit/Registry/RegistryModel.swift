@@ -1,15 +1,5 @@
 import Foundation
 
-/// One signing route, `(domain, provider, usage)`, with the person or team that answers for it.
-public struct Slot: Sendable, Equatable {
-    public let id: Int64
-    public let domain: DomainName
-    public let provider: Provider
-    public let usage: Usage
-    public let owner: Owner
-    public let createdAt: Date
-}
-
 /// The optional tags of a key record that a user chooses at generation time.
 public struct RecordOptions: Sendable, Equatable {
     /// `h=`: hash algorithms the key may be used with (dkimctl only offers `sha256`).

@@ -52,7 +52,7 @@ enum RegistrySchema {
                 table.uniqueKey(["domain", "selector"])
             }
             try db.create(index: "key_state", on: "key", columns: ["state"])
-            // At most one active key per slot (DESIGN.md, "Concepts").
+            // At most one active key per slot (README, "Concepts").
             try db.execute(sql: "CREATE UNIQUE INDEX key_one_active_per_slot ON key(slot_id) WHERE state = 'active'")
             try db.execute(sql: """
                 CREATE TRIGGER key_never_deleted BEFORE DELETE ON key
