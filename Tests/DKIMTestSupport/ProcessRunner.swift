@@ -14,11 +14,14 @@ public struct ProcessResult: Sendable {
 
 /// Runs programs the way a user's shell would, capturing what they print.
 public enum ProcessRunner {
-    /// Runs `executable` with `arguments` and optional extra environment, waiting for it to exit.
+    /// Runs `executable` with `arguments` and optional extra environment, waiting for it to
+    /// exit — at most `timeout` seconds: then it is killed and the result says so, so a hung
+    /// program fails its test instead of hanging the suite.
     public static func run(
-        _ executable: String, _ arguments: [String], environment: [String: String] = [:], input: String? = nil
+        _ executable: String, _ arguments: [String], environment: [String: String] = [:], input: String? = nil,
+        timeout: TimeInterval = RunningProcess.defaultTimeout
     ) throws -> ProcessResult {
-        try start(executable, arguments, environment: environment, input: input).wait()
+        try start(executable, arguments, environment: environment, input: input).wait(timeout: timeout)
     }
 
     /// Starts `executable`; its output is collected until `wait()`.
@@ -81,13 +84,25 @@ public final class RunningProcess: @unchecked Sendable {
 
     public func signal(_ number: Int32) { kill(process.processIdentifier, number) }
 
-    /// Waits for the exit and returns what the process printed.
-    public func wait() -> ProcessResult {
-        group.wait()
-        process.waitUntilExit()
+    /// How long a test waits for a program before killing it.
+    public static let defaultTimeout: TimeInterval = 300
+
+    /// Waits for the exit and returns what the process printed. After `timeout` seconds the
+    /// process is killed (SIGKILL), its status is 137 and standard error ends with a line
+    /// saying so. A background grandchild that keeps the output open counts as not exiting
+    /// (Foundation cannot tell the difference): a test that leaks one fails instead of hanging.
+    public func wait(timeout: TimeInterval = RunningProcess.defaultTimeout) -> ProcessResult {
+        var killed = false
+        if group.wait(timeout: .now() + timeout) == .timedOut {
+            killed = true
+            kill(process.processIdentifier, SIGKILL)
+            _ = group.wait(timeout: .now() + 5)
+        }
+        if !killed { process.waitUntilExit() }
         return ProcessResult(
-            status: process.terminationStatus,
+            status: killed ? 137 : process.terminationStatus,
             standardOutput: String(decoding: outputData, as: UTF8.self),
-            standardError: String(decoding: errorData, as: UTF8.self))
+            standardError: String(decoding: errorData, as: UTF8.self)
+                + (killed ? "\n[test runner: killed after \(Int(timeout)) s without exiting]\n" : ""))
     }
 }
