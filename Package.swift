@@ -36,6 +36,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Mustache", package: "swift-mustache"),
             ],
+            exclude: ["README.md"],
             plugins: ["EmbedTemplates"]
         ),
         // Build-time tool and plugin that embed Templates/ into DKIMKit, so the binary stands alone.

@@ -108,11 +108,6 @@ public struct ExpectedKey: Sendable, Equatable {
         self.publicKey = publicKey
         self.flags = flags.map { Set($0).intersection(DKIMKeyRecord.knownFlags) }
     }
-
-    /// What `key` must serve: its own record's flags for dkimctl's keys, any for tracked ones.
-    public init(_ key: RegisteredKey) {
-        self.init(algorithm: key.algorithm, publicKey: key.publicKey, flags: key.kind == .local ? key.recordOptions.flags : nil)
-    }
 }
 
 /// Proves (or disproves) that a key record is published: asks every

@@ -1,4 +1,4 @@
-import COpenSSL
+internal import COpenSSL
 import Foundation
 
 // The thin wall around libcrypto. Every unsafe pointer in DKIMKit lives in this

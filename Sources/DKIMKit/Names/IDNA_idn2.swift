@@ -1,4 +1,4 @@
-import CIDN2
+internal import CIDN2
 
 /// IDNA2008 conversions through GNU libidn2 (the only file importing CIDN2).
 enum IDNA {

@@ -282,3 +282,10 @@ extension RegisteredKey {
         }
     }
 }
+
+extension ExpectedKey {
+    /// What `key` must serve: its own record's flags for dkimctl's keys, any for tracked ones.
+    public init(_ key: RegisteredKey) {
+        self.init(algorithm: key.algorithm, publicKey: key.publicKey, flags: key.kind == .local ? key.recordOptions.flags : nil)
+    }
+}

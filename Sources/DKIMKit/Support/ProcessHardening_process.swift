@@ -1,4 +1,4 @@
-import CProcess
+internal import CProcess
 import Foundation
 
 // The thin wall around prctl(2): the only file that imports CProcess.
