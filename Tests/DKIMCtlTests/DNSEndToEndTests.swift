@@ -27,6 +27,48 @@ import Testing
         return try #require(try json(shown.standardOutput)["key"] as? [String: Any])
     }
 
+    /// `verify` and `activate` take their DNS settings from the configuration's `dns:` section,
+    /// and `activate` the slot's configured rotation and propagation, unless options say otherwise.
+    @Test func verifyAndActivateFollowTheConfiguration() throws {
+        let scratch = try TemporaryDirectory()
+        let dkimctl = DKIMCtlBinary(stateDirectory: scratch.file("state"))
+        #expect(try dkimctl.run(["init", "--owner", "team@example.org"], environment: at(0)).status == 0)
+        let created = try dkimctl.run(
+            ["new", "--domain", "example.org", "--provider", "self-hosted", "--usage", "notifications", "--algorithm", "ed25519", "--format", "json"],
+            environment: at(0))
+        let object = try json(created.standardOutput)
+        let selector = try #require(object["selector"] as? String)
+        let named = try NamedServer(zones: [zone(serial: 1, records: [selector: try #require(object["value"] as? String)])])
+        let configuration = scratch.file("dkimctl.yaml")
+        try """
+            defaults:
+              algorithm: ed25519
+              rotation: 90d
+              propagation: 1h
+            dns:
+              nameservers: ["127.0.0.1:\(named.port)"]
+              timeout: 1
+              retries: 0
+            domains:
+              example.org:
+                publisher: { type: manual }
+                slots:
+                  - { provider: self-hosted, usage: notifications }
+            """.write(toFile: configuration, atomically: true, encoding: .utf8)
+
+        // No --nameserver: the configuration's servers are asked (discovery would find no example.org here).
+        let verified = try dkimctl.run(["verify", selector, "--domain", "example.org", "--config", configuration], environment: at(10))
+        #expect(verified.status == 0, "\(verified.standardOutput)\(verified.standardError)")
+        #expect(verified.standardOutput.contains("127.0.0.1:\(named.port)"))
+        // The configured propagation (1h) outlasts the TTLs (1800 s record, 300 s negative).
+        let early = try dkimctl.run(["activate", selector, "--domain", "example.org", "--config", configuration], environment: at(1900))
+        #expect(early.status == 4, "\(early.standardOutput)\(early.standardError)")
+        let activated = try dkimctl.run(["activate", selector, "--domain", "example.org", "--config", configuration], environment: at(3700))
+        #expect(activated.status == 0, "\(activated.standardOutput)\(activated.standardError)")
+        let key = try self.key(dkimctl, selector)
+        #expect(key["expiresAt"] as? String == Timestamp.iso8601(Self.start.addingTimeInterval(3700 + 90 * 86400)))
+    }
+
     @Test func publicationIsProvedBeforeActivationAndRotationRetiresThePredecessor() throws {
         let scratch = try TemporaryDirectory()
         let dkimctl = DKIMCtlBinary(stateDirectory: scratch.file("state"))

@@ -12,7 +12,9 @@ extension DKIMCtl {
                 record's TTL and the zone's negative-caching TTL (the selector is a new name that \
                 resolvers may have cached as missing), and at least --min-propagation. Becoming \
                 active retires the slot's previous active key in the same transaction and sets the \
-                key's expiry to activation + --rotation.
+                key's expiry to activation + --rotation. Without --rotation and --min-propagation, the \
+                slot's 'rotation' and 'propagation' from the configuration apply (else 182d and 0s); \
+                unset DNS options come from its 'dns:' section.
 
                 --force skips DNS with a warning; the event log records that it was forced.
 
@@ -29,6 +31,7 @@ extension DKIMCtl {
         @OptionGroup var global: GlobalOptions
         @OptionGroup var key: KeyReference
         @OptionGroup var dns: DNSOptions
+        @OptionGroup var configurationFile: ConfigurationOption
 
         @Flag(help: "Activate without a DNS proof (recorded as forced).")
         var force = false
@@ -36,25 +39,33 @@ extension DKIMCtl {
         @Option(help: "With --force: why, for the event log.")
         var reason: String?
 
-        @Option(name: .customLong("min-propagation"), help: ArgumentHelp("Shortest propagation window: 90s, 15m, 1h, 1d.", valueName: "duration"))
-        var minimumPropagation: String = "0s"
+        @Option(
+            name: .customLong("min-propagation"),
+            help: ArgumentHelp("Shortest propagation window: 90s, 15m, 1h, 1d (default: the slot's configured 'propagation', else 0s).", valueName: "duration"))
+        var minimumPropagation: String?
 
-        @Option(help: ArgumentHelp("Rotation period: the key expires this long after activation.", valueName: "duration"))
-        var rotation: String = "182d"
+        @Option(help: ArgumentHelp("Rotation period: the key expires this long after activation (default: the slot's configured 'rotation', else 182d).", valueName: "duration"))
+        var rotation: String?
 
         func validate() throws {
             if reason != nil, !force { throw ValidationError("--reason only applies with --force") }
         }
 
         func run(_ context: CommandContext) throws {
-            let policy = ActivationPolicy(
-                rotationPeriod: try TimeSpan(parsing: rotation), minimumPropagation: try TimeSpan(parsing: minimumPropagation))
-            guard policy.rotationPeriod.seconds >= 86400 else {
-                throw DKIMError(.invalidInput, "rotation period \(rotation) is too short (allowed: 1d or more; 182d recommended)")
+            let givenRotation = try rotation.map(TimeSpan.init(parsing:))
+            if let givenRotation, givenRotation.seconds < 86400 {
+                throw DKIMError(.invalidInput, "rotation period \(givenRotation) is too short (allowed: 1d or more; 182d recommended)")
             }
+            let givenPropagation = try minimumPropagation.map(TimeSpan.init(parsing:))
+            let configuration = try configurationFile.load(context, required: false, checkEnvironment: false)
             let key = try key.find(in: context.registry)
             try key.requireLocal("the provider decides when it signs with it; dkimctl only watches it")
-            let proof = PublicationProof(registry: context.registry, checker: try dns.checker(), actor: context.actor)
+            // The slot's configured rotation and propagation, unless given here.
+            var policy = configuration.effectivePolicy(for: key).activationPolicy
+            if let givenRotation { policy.rotationPeriod = givenRotation }
+            if let givenPropagation { policy.minimumPropagation = givenPropagation }
+            let proof = PublicationProof(
+                registry: context.registry, checker: try dns.checker(defaults: configuration.dns), actor: context.actor)
             if force { Output.warning("activating \(key.selector) without a DNS proof; the event log records it as forced") }
             let outcome = try proof.activate(
                 key, policy: policy, forcedReason: force ? (reason ?? "forced from the command line") : nil, at: context.now)

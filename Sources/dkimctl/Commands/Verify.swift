@@ -43,6 +43,7 @@ extension DKIMCtl {
         var state: [String] = []
 
         @OptionGroup var dns: DNSOptions
+        @OptionGroup var configurationFile: ConfigurationOption
 
         @Option(help: "Output: text or json.")
         var format: Format = .text
@@ -55,7 +56,9 @@ extension DKIMCtl {
         }
 
         func run(_ context: CommandContext) throws {
-            let checker = try dns.checker()
+            // Unset DNS options come from the configuration's dns: section, if there is one.
+            let configuration = try configurationFile.load(context, required: false, checkEnvironment: false)
+            let checker = try dns.checker(defaults: configuration.dns)
             let keys: [RegisteredKey]
             if all {
                 let states = try state.isEmpty ? KeyState.allCases.filter { $0 != .revoked } : state.map(KeyState.init(parsing:))
