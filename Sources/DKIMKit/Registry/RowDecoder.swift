@@ -5,6 +5,15 @@ import GRDB
 /// integer column, an unparseable date) is a `DKIMError.registry` naming the
 /// table, the row and the column — never a trap. GRDB's typed subscripts stop
 /// the process on a value they cannot convert; this reads `DatabaseValue`s.
+/// A column's position in a SELECT: a plain index, or a named column enum.
+protocol RowPosition {
+    var position: Int { get }
+}
+
+extension Int: RowPosition {
+    var position: Int { self }
+}
+
 struct RowDecoder {
     let row: Row
     let table: String
@@ -49,7 +58,8 @@ struct RowDecoder {
 
     // MARK: by position
 
-    func optionalInt64(_ index: Int) throws -> Int64? {
+    func optionalInt64(_ column: some RowPosition) throws -> Int64? {
+        let index = column.position
         switch raw(index).storage {
         case .null: return nil
         case .int64(let number): return number
@@ -58,23 +68,27 @@ struct RowDecoder {
         }
     }
 
-    func int64(_ index: Int) throws -> Int64 {
+    func int64(_ column: some RowPosition) throws -> Int64 {
+        let index = column.position
         guard let value = try optionalInt64(index) else { throw damaged(index, expected: "an integer") }
         return value
     }
 
-    func optionalInt(_ index: Int) throws -> Int? {
+    func optionalInt(_ column: some RowPosition) throws -> Int? {
+        let index = column.position
         guard let value = try optionalInt64(index) else { return nil }
         guard let small = Int(exactly: value), abs(small) <= Int(Int32.max) * 1024 else { throw damaged(index, expected: "an integer in range") }
         return small
     }
 
-    func int(_ index: Int) throws -> Int {
+    func int(_ column: some RowPosition) throws -> Int {
+        let index = column.position
         guard let value = try optionalInt(index) else { throw damaged(index, expected: "an integer") }
         return value
     }
 
-    func optionalString(_ index: Int) throws -> String? {
+    func optionalString(_ column: some RowPosition) throws -> String? {
+        let index = column.position
         switch raw(index).storage {
         case .null: return nil
         case .string(let text): return text
@@ -82,12 +96,14 @@ struct RowDecoder {
         }
     }
 
-    func string(_ index: Int) throws -> String {
+    func string(_ column: some RowPosition) throws -> String {
+        let index = column.position
         guard let value = try optionalString(index) else { throw damaged(index, expected: "text") }
         return value
     }
 
-    func optionalDate(_ index: Int) throws -> Date? {
+    func optionalDate(_ column: some RowPosition) throws -> Date? {
+        let index = column.position
         let text: String?
         do { text = try optionalString(index) } catch { throw damaged(index, expected: "a date (YYYY-MM-DD HH:MM:SS.SSS)") }
         guard let text else { return nil }
@@ -97,19 +113,22 @@ struct RowDecoder {
         return date
     }
 
-    func date(_ index: Int) throws -> Date {
+    func date(_ column: some RowPosition) throws -> Date {
+        let index = column.position
         guard let value = try optionalDate(index) else { throw damaged(index, expected: "a date (YYYY-MM-DD HH:MM:SS.SSS)") }
         return value
     }
 
     /// A text column holding one of `Value`'s raw values.
-    func optionalEnumeration<Value: RawRepresentable>(_ index: Int, _ type: Value.Type) throws -> Value? where Value.RawValue == String {
+    func optionalEnumeration<Value: RawRepresentable>(_ column: some RowPosition, _ type: Value.Type) throws -> Value? where Value.RawValue == String {
+        let index = column.position
         guard let text = try optionalString(index) else { return nil }
         guard let value = Value(rawValue: text) else { throw damaged(index, expected: "a known \(Value.self)") }
         return value
     }
 
-    func enumeration<Value: RawRepresentable>(_ index: Int, _ type: Value.Type) throws -> Value where Value.RawValue == String {
+    func enumeration<Value: RawRepresentable>(_ column: some RowPosition, _ type: Value.Type) throws -> Value where Value.RawValue == String {
+        let index = column.position
         guard let value = try optionalEnumeration(index, type) else { throw damaged(index, expected: "a known \(Value.self)") }
         return value
     }

@@ -144,4 +144,55 @@ extension SQLiteRegistry {
         }
         return key
     }
+
+    public func activate(
+        keyID: Int64, rotationPeriod: TimeSpan, forcedReason: String?, actor: Actor, at time: Date
+    ) throws -> (active: RegisteredKey, retired: RegisteredKey?) {
+        let time = Timestamp.truncatedToMilliseconds(time)
+        return try write { db in
+            guard let key = try Self.fetchKeys(db, where: "key.id = ?", arguments: [keyID]).first else {
+                throw DKIMError(.notFound, "key \(keyID) is not in the registry")
+            }
+            switch key.state {
+            case .published: break
+            case .pending where forcedReason != nil: break
+            case .pending:
+                throw DKIMError(.conflict, "key \(key.selector) is pending: DNS has not proved its record yet")
+            case .active:
+                throw DKIMError(.conflict, "key \(key.selector) is already the active key of its slot")
+            case .retired, .revoked:
+                throw DKIMError(.conflict, "key \(key.selector) is \(key.state.rawValue) and cannot become active again")
+            }
+            let previous = try Self.fetchKeys(
+                db, where: "key.slot_id = ? AND key.state = 'active' AND key.id != ?", arguments: [key.slotID, keyID]
+            ).first
+            if let previous {
+                try db.execute(sql: "UPDATE key SET state = 'retired', retired_at = ? WHERE id = ?", arguments: [time, previous.id])
+                try Self.append(
+                    EventDraft(
+                        action: "key.retired", keyID: previous.id, domain: previous.domain.ascii,
+                        selector: previous.selector.name, fromState: .active, toState: .retired,
+                        details: ["successor": key.selector.name]),
+                    db: db, actor: actor, time: time)
+            }
+            let expires = time.addingTimeInterval(TimeInterval(rotationPeriod.seconds))
+            try db.execute(
+                sql: "UPDATE key SET state = 'active', activated_at = ?, expires_at = ?, deploy_pending = 'activate' WHERE id = ?",
+                arguments: [time, expires, keyID])
+            var details = [
+                "forced": forcedReason == nil ? "false" : "true", "expires_at": Timestamp.iso8601(expires),
+                "rotation_period": rotationPeriod.description,
+            ]
+            if let forcedReason { details["forced_reason"] = forcedReason }
+            if let previous { details["predecessor"] = previous.selector.name }
+            try Self.append(
+                EventDraft(
+                    action: "key.activated", keyID: keyID, domain: key.domain.ascii, selector: key.selector.name,
+                    fromState: key.state, toState: .active, details: details),
+                db: db, actor: actor, time: time)
+            let active = try Self.fetchKeys(db, where: "key.id = ?", arguments: [keyID])[0]
+            let retired = try previous.map { try Self.fetchKeys(db, where: "key.id = ?", arguments: [$0.id])[0] }
+            return (active, retired)
+        }
+    }
 }
