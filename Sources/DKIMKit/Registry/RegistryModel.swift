@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 
 /// The optional tags of a key record that a user chooses at generation time.
 public struct RecordOptions: Sendable, Equatable {
@@ -287,5 +288,20 @@ extension ExpectedKey {
     /// What `key` must serve: its own record's flags for dkimctl's keys, any for tracked ones.
     public init(_ key: RegisteredKey) {
         self.init(algorithm: key.algorithm, publicKey: key.publicKey, flags: key.kind == .local ? key.recordOptions.flags : nil)
+    }
+}
+
+extension RecordOptions {
+    /// The `hash_algorithms`, `service_types`, `flags` and `notes` columns as stored: lists
+    /// joined with `:`, no flags as NULL. The one encoder; `decodeKey` reads them back.
+    var columnValues: [(any DatabaseValueConvertible)?] {
+        [hashAlgorithms?.joined(separator: ":"), serviceTypes?.joined(separator: ":"), flags.isEmpty ? nil : flags.joined(separator: ":"), notes]
+    }
+}
+
+extension DKIMKeyRecord {
+    /// The record's optional tags, as the registry stores them for a key.
+    var options: RecordOptions {
+        RecordOptions(hashAlgorithms: hashAlgorithms, serviceTypes: serviceTypes, flags: flags, notes: notes)
     }
 }

@@ -28,12 +28,11 @@ extension SQLiteRegistry {
                                      private_key_path, ttl, hash_algorithms, service_types, flags, notes, created_at)
                     VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
-                arguments: [
-                    slotID, domain, registration.selector.name, registration.algorithm.rawValue, registration.bits,
-                    registration.publicKey, registration.fingerprint, registration.privateKeyPath, registration.ttl,
-                    options.hashAlgorithms?.joined(separator: ":"), options.serviceTypes?.joined(separator: ":"),
-                    options.flags.isEmpty ? nil : options.flags.joined(separator: ":"), options.notes, time,
-                ])
+                arguments: StatementArguments(
+                    [
+                        slotID, domain, registration.selector.name, registration.algorithm.rawValue, registration.bits,
+                        registration.publicKey, registration.fingerprint, registration.privateKeyPath, registration.ttl,
+                    ] + options.columnValues + [time]))
             let keyID = db.lastInsertedRowID
             try Self.append(
                 EventDraft(
@@ -214,7 +213,7 @@ extension SQLiteRegistry {
             lastSeenAt: try row.optionalDate(KeyColumn.lastSeenAt))
     }
 
-    private static func publication(action: RecordAction?, ttl: Int?, at time: Date?) -> RecordPublication? {
+    static func publication(action: RecordAction?, ttl: Int?, at time: Date?) -> RecordPublication? {
         guard let action, let ttl, let time else { return nil }
         return RecordPublication(action: action, ttl: ttl, pushedAt: time)
     }

@@ -20,13 +20,9 @@ extension SQLiteRegistry {
                                      kind, cname_target, last_seen_at)
                     VALUES (?, ?, ?, ?, ?, 'active', ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, 'external', ?, ?)
                     """,
-                arguments: [
-                    slotID, domain, registration.selector.name, seen.algorithm.rawValue, seen.bits, seen.record.publicKey,
-                    seen.fingerprint, seen.ttl, seen.record.hashAlgorithms?.joined(separator: ":"),
-                    seen.record.serviceTypes?.joined(separator: ":"),
-                    seen.record.flags.isEmpty ? nil : seen.record.flags.joined(separator: ":"), seen.record.notes,
-                    time, time, time, seen.cnameTarget, time,
-                ])
+                arguments: StatementArguments(
+                    [slotID, domain, registration.selector.name, seen.algorithm.rawValue, seen.bits, seen.record.publicKey, seen.fingerprint, seen.ttl]
+                        + seen.record.options.columnValues + [time, time, time, seen.cnameTarget, time]))
             let keyID = db.lastInsertedRowID
             var details = [
                 "provider": registration.provider.identifier, "usage": registration.usage.name,
@@ -60,12 +56,9 @@ extension SQLiteRegistry {
                                        service_types = ?, flags = ?, notes = ?, cname_target = ?, last_seen_at = ?
                         WHERE id = ?
                         """,
-                    arguments: [
-                        seen.algorithm.rawValue, seen.bits, seen.record.publicKey, seen.fingerprint, seen.ttl,
-                        seen.record.hashAlgorithms?.joined(separator: ":"), seen.record.serviceTypes?.joined(separator: ":"),
-                        seen.record.flags.isEmpty ? nil : seen.record.flags.joined(separator: ":"), seen.record.notes,
-                        seen.cnameTarget, time, keyID,
-                    ])
+                    arguments: StatementArguments(
+                        [seen.algorithm.rawValue, seen.bits, seen.record.publicKey, seen.fingerprint, seen.ttl]
+                            + seen.record.options.columnValues + [seen.cnameTarget, time, keyID]))
                 var details = [
                     "previous_fingerprint": key.fingerprint, "fingerprint": seen.fingerprint,
                     "algorithm": seen.algorithm.rawValue, "bits": String(seen.bits),
