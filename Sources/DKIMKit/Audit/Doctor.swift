@@ -174,7 +174,7 @@ public struct Doctor: Sendable {
         var silent: [String] = []
         for server in servers {
             switch checker.transport.query(zone, .soa, server: server, recursionDesired: false) {
-            case .response(let response) where response.rcode == "NOERROR" && response.authoritative:
+            case .response(let response) where response.rcode == .noError && response.authoritative:
                 continue
             case .response(let response):
                 silent.append("\(server) (\(response.rcode)\(response.authoritative ? "" : ", not authoritative"))")

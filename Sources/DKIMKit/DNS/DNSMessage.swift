@@ -88,16 +88,36 @@ public struct DNSResourceRecord: Sendable, Equatable {
     }
 }
 
+/// A DNS response code (RFC 1035 §4.1.1, RFC 6895 §2.3) by its mnemonic.
+public struct ResponseCode: RawRepresentable, Hashable, Sendable, CustomStringConvertible, ExpressibleByStringLiteral {
+    public let rawValue: String
+
+    public init(rawValue: String) { self.rawValue = rawValue.uppercased() }
+    public init(stringLiteral value: String) { self.init(rawValue: value) }
+
+    public static let noError = ResponseCode(rawValue: "NOERROR")
+    public static let formatError = ResponseCode(rawValue: "FORMERR")
+    public static let serverFailure = ResponseCode(rawValue: "SERVFAIL")
+    public static let nameError = ResponseCode(rawValue: "NXDOMAIN")
+    public static let notImplemented = ResponseCode(rawValue: "NOTIMPL")
+    public static let refused = ResponseCode(rawValue: "REFUSED")
+
+    /// NOERROR or NXDOMAIN: the server answered the question, positively or negatively.
+    public var isAnswer: Bool { self == .noError || self == .nameError }
+
+    public var description: String { rawValue }
+}
+
 /// A reply from a server, whatever its response code.
 public struct DNSResponse: Sendable, Equatable {
     /// `NOERROR`, `NXDOMAIN`, `SERVFAIL`, `REFUSED`, …
-    public let rcode: String
+    public let rcode: ResponseCode
     /// The AA bit: the server answered for a zone it holds.
     public let authoritative: Bool
     public let answer: [DNSResourceRecord]
     public let authority: [DNSResourceRecord]
 
-    public init(rcode: String, authoritative: Bool, answer: [DNSResourceRecord], authority: [DNSResourceRecord]) {
+    public init(rcode: ResponseCode, authoritative: Bool, answer: [DNSResourceRecord], authority: [DNSResourceRecord]) {
         self.rcode = rcode
         self.authoritative = authoritative
         self.answer = answer
@@ -144,7 +164,7 @@ extension DNSTransport {
             case .response(let reply):
                 response = reply
             }
-            guard response.rcode == "NOERROR" || response.rcode == "NXDOMAIN" else {
+            guard response.rcode.isAnswer else {
                 return .failure(DNSFailure(reason: "\(response.rcode) from \(server) for SOA \(candidate)"))
             }
             if response.answers(at: candidate).contains(where: \.isSOA) {

@@ -187,10 +187,10 @@ public struct LDNSTransport: DNSTransport {
 }
 
 /// The packet's response code by name (`NOERROR`, `REFUSED`…).
-func rcodeName(_ packet: UnsafeMutablePointer<ldns_pkt>) -> String {
-    guard let text = ldns_pkt_rcode2str(ldns_pkt_get_rcode(packet)) else { return "RCODE\(ldns_pkt_get_rcode(packet).rawValue)" }
+func rcodeName(_ packet: UnsafeMutablePointer<ldns_pkt>) -> ResponseCode {
+    guard let text = ldns_pkt_rcode2str(ldns_pkt_get_rcode(packet)) else { return ResponseCode(rawValue: "RCODE\(ldns_pkt_get_rcode(packet).rawValue)") }
     defer { free(text) }
-    return String(cString: text)
+    return ResponseCode(rawValue: String(cString: text))
 }
 
 /// An ldns resolver that asks only `server`: no search list, EDNS0 with a

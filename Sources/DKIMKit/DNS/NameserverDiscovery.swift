@@ -140,7 +140,7 @@ public final class NameserverDiscovery: @unchecked Sendable {
         var reasons: [String] = []
         for resolver in resolvers {
             switch transport.query(name, type, server: resolver, recursionDesired: true) {
-            case .response(let response) where response.rcode == "NOERROR" || response.rcode == "NXDOMAIN":
+            case .response(let response) where response.rcode.isAnswer:
                 return .success(response)
             case .response(let response):
                 reasons.append("\(resolver): \(response.rcode)")

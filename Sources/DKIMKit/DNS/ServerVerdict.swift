@@ -10,7 +10,7 @@ enum ServerVerdict {
         var result = asked
         let name = asked.name
         let zone = asked.zone
-        guard response.rcode == "NOERROR" || response.rcode == "NXDOMAIN" else {
+        guard response.rcode.isAnswer else {
             result.detail = "\(response.rcode) from the server"
             return result
         }
@@ -48,7 +48,7 @@ enum ServerVerdict {
         let txt = response.answers(at: owner).compactMap { record -> (strings: [String], ttl: UInt32)? in
             if case .txt(let strings) = record.data { return (strings, record.ttl) } else { return nil }
         }
-        if owner != name, txt.isEmpty, response.rcode == "NOERROR" {
+        if owner != name, txt.isEmpty, response.rcode == .noError {
             result.status = .pass
             result.ttl = cnameTTL
             result.cnameTarget = owner
@@ -56,7 +56,7 @@ enum ServerVerdict {
             return result
         }
         result.status = .fail
-        if response.rcode == "NXDOMAIN" {
+        if response.rcode == .nameError {
             result.detail = "NXDOMAIN: \(owner) does not exist"
             result.withdrawn = true
             return result

@@ -20,7 +20,7 @@ public struct LDNSUpdater: Sendable {
     /// `strings` (nil: deletes the RRset). One message, applied atomically by
     /// the server.
     /// - Returns: the server's response code (`NOERROR` on success) or a failure reason.
-    public func replaceTXT(zone: String, name: String, ttl: Int, strings: [String]?) -> Result<String, DKIMError> {
+    public func replaceTXT(zone: String, name: String, ttl: Int, strings: [String]?) -> Result<ResponseCode, DKIMError> {
         let absoluteName = name.hasSuffix(".") ? name : name + "."
         let absoluteZone = zone.hasSuffix(".") ? zone : zone + "."
         let resolver: UnsafeMutablePointer<ldns_resolver>

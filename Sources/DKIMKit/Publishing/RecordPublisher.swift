@@ -158,7 +158,7 @@ public struct RFC2136Publisher: RecordPublisher {
                 updater.replaceTXT(
                     zone: zone, name: name, ttl: change.record.ttl, strings: change.action == .delete ? nil : change.record.data.strings
                 ).flatMap { rcode in
-                    rcode == "NOERROR"
+                    rcode == .noError
                         ? .success("NOERROR from \(settings.server) (zone \(zone))")
                         : .failure(DKIMError(.io, "\(settings.server) answered \(rcode) to the UPDATE of \(name) in zone \(zone)"))
                 }

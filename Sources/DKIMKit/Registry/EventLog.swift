@@ -62,6 +62,21 @@ enum EventHash {
 
 /// One place where the event chain is broken.
 public struct ChainBreak: Sendable, Equatable {
+    /// What kind of break, for code that acts on it (the words are in `problem`).
+    public enum Kind: String, Sendable, Equatable {
+        /// An event's stored hash does not match its content.
+        case altered
+        /// Event ids jump: events were removed.
+        case removed
+        /// An event does not link to the one before it: removed, inserted or reordered before it.
+        case unlinked
+        /// The log ends before the head the registry recorded.
+        case truncated
+        /// An event row holds a value of the wrong type.
+        case damaged
+    }
+
+    public let kind: Kind
     /// The event the break was found at; nil when the end of the log is missing.
     public let eventID: Int64?
     public let action: String?

@@ -21,20 +21,20 @@ extension SQLiteRegistry {
                 do {
                     event = try Self.decodeEvent(row)
                 } catch let error as DKIMError {
-                    breaks.append(ChainBreak(eventID: nil, action: nil, time: nil, problem: error.message))
+                    breaks.append(ChainBreak(kind: .damaged, eventID: nil, action: nil, time: nil, problem: error.message))
                     continue
                 }
                 count += 1
-                func broken(_ problem: String) {
-                    breaks.append(ChainBreak(eventID: event.id, action: event.action, time: event.time, problem: problem))
+                func broken(_ kind: ChainBreak.Kind, _ problem: String) {
+                    breaks.append(ChainBreak(kind: kind, eventID: event.id, action: event.action, time: event.time, problem: problem))
                 }
                 if event.id != previousID + 1 {
-                    broken("event ids jump from \(previousID) to \(event.id): \(event.id - previousID - 1) event(s) before event \(event.id) were removed")
+                    broken(.removed, "event ids jump from \(previousID) to \(event.id): \(event.id - previousID - 1) event(s) before event \(event.id) were removed")
                 }
                 if event.computedHash != event.hash {
-                    broken("event \(event.id) (\(event.action), \(event.time)) was altered: its stored hash does not match its content")
+                    broken(.altered, "event \(event.id) (\(event.action), \(event.time)) was altered: its stored hash does not match its content")
                 } else if event.previousHash != previousHash {
-                    broken("event \(event.id) (\(event.action), \(event.time)) does not link to the event before it: events were removed, inserted or reordered before it")
+                    broken(.unlinked, "event \(event.id) (\(event.action), \(event.time)) does not link to the event before it: events were removed, inserted or reordered before it")
                 }
                 previousID = event.id
                 previousHash = event.hash
@@ -43,7 +43,7 @@ extension SQLiteRegistry {
             let headHash = try Self.meta(db, "event_head_hash") ?? RegistryEvent.genesisHash
             if headID != previousID || headHash != previousHash {
                 breaks.append(ChainBreak(
-                    eventID: nil, action: nil, time: nil,
+                    kind: .truncated, eventID: nil, action: nil, time: nil,
                     problem: "the log ends at event \(previousID) but the registry recorded event \(headID) as the last: events were removed from the end"))
             }
             return EventChainVerification(eventCount: count, headHash: previousHash, headID: previousID, breaks: breaks)

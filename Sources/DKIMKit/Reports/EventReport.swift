@@ -82,6 +82,7 @@ public enum EventReport {
     ) -> String {
         func write(_ item: ChainBreak, _ writer: inout JSONWriter) {
             writer.beginObject()
+            writer.field("kind", item.kind.rawValue)
             writer.field("eventId", item.eventID.map { Int($0) })
             writer.field("action", item.action)
             writer.field("time", item.time)

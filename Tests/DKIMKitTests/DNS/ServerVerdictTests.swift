@@ -18,7 +18,7 @@ import Testing
         DNSResourceRecord(owner: owner, ttl: ttl, data: .cname(target))
     }
 
-    static func reply(_ answer: [DNSResourceRecord], rcode: String = "NOERROR", authoritative: Bool = true) -> DNSResponse {
+    static func reply(_ answer: [DNSResourceRecord], rcode: ResponseCode = .noError, authoritative: Bool = true) -> DNSResponse {
         DNSResponse(rcode: rcode, authoritative: authoritative, answer: answer, authority: [])
     }
 

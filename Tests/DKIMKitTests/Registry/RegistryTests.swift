@@ -167,6 +167,7 @@ import Testing
         let verification = try registry.verifyEventChain()
         #expect(!verification.isIntact)
         #expect(verification.problems.contains { $0.contains("event 2") && $0.contains("altered") })
+        #expect(verification.firstBreak?.kind == .altered && verification.firstBreak?.eventID == 2)
     }
 
     @Test func rehashingAnEditedEventStillBreaksTheNextLink() throws {
@@ -175,8 +176,9 @@ import Testing
             try db.execute(sql: "DROP TRIGGER event_append_only_update")
             try db.execute(sql: "UPDATE event SET details = '{}', hash = 'f00d' WHERE id = 2")
         }
-        let problems = try registry.verifyEventChain().problems
-        #expect(problems.contains { $0.contains("event 3") && $0.contains("does not link") })
+        let verification = try registry.verifyEventChain()
+        #expect(verification.problems.contains { $0.contains("event 3") && $0.contains("does not link") })
+        #expect(verification.breaks.contains { $0.kind == .unlinked && $0.eventID == 3 })
     }
 
     @Test func deletingAnEventInTheMiddleBreaksTheChain() throws {
@@ -185,8 +187,9 @@ import Testing
             try db.execute(sql: "DROP TRIGGER event_append_only_delete")
             try db.execute(sql: "DELETE FROM event WHERE id = 3")
         }
-        let problems = try registry.verifyEventChain().problems
-        #expect(problems.contains { $0.contains("event 4") && $0.contains("does not link") })
+        let verification = try registry.verifyEventChain()
+        #expect(verification.problems.contains { $0.contains("event 4") && $0.contains("does not link") })
+        #expect(verification.breaks.map(\.kind) == [.removed, .unlinked])
     }
 
     @Test func deletingTheLastEventIsDetectedThroughTheRecordedHead() throws {
@@ -198,6 +201,7 @@ import Testing
         let verification = try registry.verifyEventChain()
         #expect(verification.eventCount == 3)
         #expect(verification.problems.contains { $0.contains("removed from the end") })
+        #expect(verification.breaks.map(\.kind) == [.truncated])
     }
 
     @Test func aRegistryFromANewerVersionIsRefused() throws {
