@@ -13,25 +13,42 @@ import Testing
 
     /// A state directory with keys: an RSA-2048 mailgun key (two strings), an RSA-4096
     /// self-hosted key (three strings) and an Ed25519 one, the self-hosted keys active.
+    /// Built once by the real commands, then copied for each test (key files are stored
+    /// by name, so a copied state directory works on its own keys).
     final class World {
         let scratch: TemporaryDirectory
         let dkimctl: DKIMCtlBinary
 
-        init() throws {
-            scratch = try TemporaryDirectory("templates")
-            let state = URL(fileURLWithPath: scratch.file("state")).standardizedFileURL.path
-            dkimctl = DKIMCtlBinary(stateDirectory: state, environment: ["DKIMCTL_NOW": TemplateTests.now])
-            try expectSuccess(["init", "--owner", "team@example.org"])
-            try expectSuccess(["new", "--domain", "example.org", "--provider", "mailgun", "--usage", "notifications"])
-            try expectSuccess(["new", "--domain", "example.org", "--provider", "self-hosted", "--bits", "4096"])
-            try expectSuccess(["new", "--domain", "example.org", "--provider", "self-hosted", "--usage", "support", "--algorithm", "ed25519"])
-            try expectSuccess(["new", "--domain", "example.net", "--provider", "self-hosted", "--usage", "noreply"])
+        /// The state directory every World starts from, built on first use.
+        private static let prototype = Result<TemporaryDirectory, any Error> {
+            let directory = try TemporaryDirectory("templates-prototype")
+            let dkimctl = DKIMCtlBinary(stateDirectory: directory.file("state"), environment: ["DKIMCTL_NOW": TemplateTests.now])
+            var commands = [
+                ["init", "--owner", "team@example.org"],
+                ["new", "--domain", "example.org", "--provider", "mailgun", "--usage", "notifications"],
+                ["new", "--domain", "example.org", "--provider", "self-hosted", "--bits", "4096"],
+                ["new", "--domain", "example.org", "--provider", "self-hosted", "--usage", "support", "--algorithm", "ed25519"],
+                ["new", "--domain", "example.net", "--provider", "self-hosted", "--usage", "noreply"],
+            ]
             for (selector, domain) in [
                 ("self-hosted-default-20261123", "example.org"), ("self-hosted-support-20261123", "example.org"),
                 ("self-hosted-noreply-20261123", "example.net"),
             ] {
-                try expectSuccess(["activate", selector, "--domain", domain, "--force", "--reason", "template test"])
+                commands.append(["activate", selector, "--domain", domain, "--force", "--reason", "template test"])
             }
+            for arguments in commands {
+                let result = try dkimctl.run(arguments)
+                guard result.status == 0 else { throw TestSupportError("\(arguments.joined(separator: " ")): \(result.standardError)") }
+            }
+            return directory
+        }
+
+        init() throws {
+            scratch = try TemporaryDirectory("templates")
+            let state = URL(fileURLWithPath: scratch.file("state")).standardizedFileURL.path
+            let copied = try ProcessRunner.run("/bin/cp", ["-a", try World.prototype.get().file("state"), state])
+            guard copied.status == 0 else { throw TestSupportError("cannot copy the template world: \(copied.standardError)") }
+            dkimctl = DKIMCtlBinary(stateDirectory: state, environment: ["DKIMCTL_NOW": TemplateTests.now])
         }
 
         /// A file in the scratch directory, as dkimctl writes paths (no `//`).
