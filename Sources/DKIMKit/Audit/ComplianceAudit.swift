@@ -134,8 +134,10 @@ public struct ComplianceAuditor: Sendable {
         "dkim", "mail",
     ]
     public static let dueWithin = TimeSpan(seconds: 30 * 86400)
-    /// How long after activation a TTL may stay at its "new" value.
-    public static let ttlRaiseWithin = TimeSpan(seconds: 14 * 86400)
+    /// How long past the date the schedule raises the TTL (activation + grace) it may
+    /// still be at its "new" value before the audit warns: 7 days, so 14 days after
+    /// activation with the default grace week.
+    public static let ttlRaiseSlack = TimeSpan(seconds: 7 * 86400)
     /// Owners that mean nobody: `unknown@…`, `tbd@…`.
     public static let placeholderOwners: Set<String> = ["unknown", "unassigned", "nobody", "none", "tbd", "todo", "changeme"]
 
@@ -203,8 +205,9 @@ public struct ComplianceAuditor: Sendable {
         if live, Self.isPlaceholder(key.owner) {
             find(.noOwner, "the slot \(key.provider)/\(key.usage) has no owner ('\(key.owner)'): set one with --owner")
         }
+        let schedule = SlotSchedule(policy: policy)
         if key.state == .active, key.kind == .local, let expires = key.expiresAt {
-            if expires <= now {
+            if SlotSchedule.isOverdue(key, at: now) {
                 find(.rotationOverdue, "active past its rotation date \(Timestamp.day(expires)) (\(TimeSpan(seconds: Int(now.timeIntervalSince(expires)))) overdue)")
             } else if expires.timeIntervalSince(now) <= TimeInterval(Self.dueWithin.seconds) {
                 find(.rotationDueSoon, "rotation due \(Timestamp.day(expires)), within \(Self.dueWithin)")
@@ -213,8 +216,9 @@ public struct ComplianceAuditor: Sendable {
         if key.state == .active, key.record.isTesting {
             find(.testingFlag, "t=y is still published on the active key: verifiers treat failures as unsigned mail")
         }
-        if key.state == .active, key.kind == .local, key.ttl < policy.stableTTL, let activated = key.activatedAt,
-            now.timeIntervalSince(activated) > TimeInterval(Self.ttlRaiseWithin.seconds)
+        // The tick raises the TTL when the schedule says; the audit warns once a week past that.
+        if key.kind == .local, let due = schedule.stableTTLDue(of: key), let activated = key.activatedAt,
+            now.timeIntervalSince(due) > TimeInterval(Self.ttlRaiseSlack.seconds)
         {
             find(.ttlNotRaised, "TTL still \(key.ttl) s \(TimeSpan(seconds: Int(now.timeIntervalSince(activated)))) after activation (stable TTL \(policy.stableTTL) s)")
         }
@@ -231,7 +235,7 @@ public struct ComplianceAuditor: Sendable {
             }
         }
         if let checker, key.kind == .local {
-            if key.state == .retired, let retired = key.retiredAt, now.timeIntervalSince(retired) > TimeInterval(policy.grace.seconds),
+            if let graceEnd = schedule.graceEnd(of: key), let retired = key.retiredAt, now > graceEnd,
                 let server = servesKey(key, checker)
             {
                 find(.retiredStillPublished, "retired \(Timestamp.day(retired)), grace \(policy.grace) over, and \(server) still serves its record: revoke it (dkimctl revoke)")

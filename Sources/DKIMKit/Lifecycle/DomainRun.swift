@@ -119,9 +119,7 @@ struct DomainRun {
     /// `retired` and the grace period over → `revoked` (the record and the file follow).
     private mutating func revokeRetiredKeysPastGrace() {
         for key in sortedKeys where key.state == .retired {
-            guard let policy = policy(key), let retiredAt = key.retiredAt,
-                retiredAt.addingTimeInterval(TimeInterval(policy.grace.seconds)) <= now
-            else { continue }
+            guard let policy = policy(key), let graceEnd = SlotSchedule(policy: policy).graceEnd(of: key), graceEnd <= now else { continue }
             if dryRun {
                 act(key, "revoke \(key.selector) (grace of \(policy.grace) over), \(policy.revocation == .delete ? "delete its record" : "publish an empty p=") and \(policy.reveal ? "reveal" : "destroy") its private key")
                 continue
@@ -142,9 +140,7 @@ struct DomainRun {
     /// An active key past its grace period gets the stable TTL (CCCS: 86,400 s once stable).
     private mutating func raiseStableTTLs() {
         for key in sortedKeys where key.state == .active {
-            guard let policy = policy(key), key.ttl < policy.stableTTL, let activatedAt = key.activatedAt,
-                activatedAt.addingTimeInterval(TimeInterval(policy.grace.seconds)) <= now
-            else { continue }
+            guard let policy = policy(key), let due = SlotSchedule(policy: policy).stableTTLDue(of: key), due <= now else { continue }
             if dryRun {
                 act(key, "raise the TTL of \(key.selector) from \(key.ttl) to \(policy.stableTTL) s")
                 continue
@@ -163,15 +159,8 @@ struct DomainRun {
     private mutating func createDueKeys() throws {
         var due: [(SlotPolicy, String)] = []
         for slot in slotOrder {
-            guard let policy = policies[slot] else { continue }
-            let slotKeys = keys(inSlot: slot)
-            if slotKeys.contains(where: { [.pending, .published].contains($0.state) }) { continue }
-            if let active = slotKeys.first(where: { $0.state == .active }) {
-                guard let expires = active.expiresAt, expires.addingTimeInterval(-TimeInterval(policy.lead.seconds)) <= now else { continue }
-                due.append((policy, "successor of \(active.selector), rotation due \(Timestamp.iso8601(expires))"))
-            } else {
-                due.append((policy, slotKeys.isEmpty ? "first key of the slot" : "the slot has no active key"))
-            }
+            guard let policy = policies[slot], let why = SlotSchedule(policy: policy).newKeyReason(keys(inSlot: slot), at: now) else { continue }
+            due.append((policy, why))
         }
         try create(due)
     }
@@ -304,10 +293,10 @@ struct DomainRun {
 
     /// When a published key may become active: first full pass + propagation window.
     private func activationTime(_ key: RegisteredKey, _ policy: SlotPolicy) throws -> Date? {
-        guard let publishedAt = key.publishedAt else { return nil }
+        guard key.publishedAt != nil else { return nil }
         let last = try registry.checks(forKey: key.id, limit: 1).first
-        let window = policy.activationPolicy.propagationWindow(recordTTL: last?.recordTTL ?? key.ttl, negativeTTL: last?.negativeTTL)
-        return publishedAt.addingTimeInterval(window)
+        return SlotSchedule(policy: policy).activationTime(
+            publishedAt: key.publishedAt, recordTTL: last?.recordTTL ?? key.ttl, negativeTTL: last?.negativeTTL)
     }
 
     /// The newest published key of each managed slot becomes active once its window is over (DNS asked again).
@@ -438,19 +427,20 @@ struct DomainRun {
                         steps.append(("activate \(key.selector) (propagation window)", max(ready, now)))
                     }
                 case .active:
-                    if let expires = key.expiresAt, expires <= now, !dryRun {
+                    if SlotSchedule.isOverdue(key, at: now), let expires = key.expiresAt, !dryRun {
                         report.attention.append("\(key.selector) is past its rotation date \(Timestamp.iso8601(expires))")
                     }
                     guard let policy else { break }
-                    if key.ttl < policy.stableTTL, let activatedAt = key.activatedAt {
-                        steps.append(("raise the TTL of \(key.selector) to \(policy.stableTTL) s", activatedAt.addingTimeInterval(TimeInterval(policy.grace.seconds))))
+                    let schedule = SlotSchedule(policy: policy)
+                    if let due = schedule.stableTTLDue(of: key) {
+                        steps.append(("raise the TTL of \(key.selector) to \(policy.stableTTL) s", due))
                     }
-                    if !slotKeys.contains(where: { [.pending, .published].contains($0.state) }), let expires = key.expiresAt {
-                        steps.append(("create the successor of \(key.selector)", expires.addingTimeInterval(-TimeInterval(policy.lead.seconds))))
+                    if !SlotSchedule.hasKeyOnTheWay(slotKeys), let due = schedule.successorDue(of: key) {
+                        steps.append(("create the successor of \(key.selector)", due))
                     }
                 case .retired:
-                    if let policy, let retiredAt = key.retiredAt {
-                        steps.append(("revoke \(key.selector) (end of grace)", retiredAt.addingTimeInterval(TimeInterval(policy.grace.seconds))))
+                    if let policy, let graceEnd = SlotSchedule(policy: policy).graceEnd(of: key) {
+                        steps.append(("revoke \(key.selector) (end of grace)", graceEnd))
                     }
                 case .revoked:
                     steps.append(("finish revoking \(key.selector)", nil))

@@ -35,7 +35,7 @@ extension DKIMCtl {
                     rotation-overdue (error) active past its rotation date; rotation-due-soon (warning) due \
                     within 30 days; no-owner (error) the owner is a placeholder (unknown@, tbd@, …); \
                     testing-flag (warning) t=y on an active key; ttl-not-raised (warning) TTL still below the \
-                    stable TTL 14 days after activation; private-key-missing, private-key-unsafe (error); \
+                    stable TTL a week after the tick should have raised it (activation + grace); private-key-missing, private-key-unsafe (error); \
                     key-facts-mismatch (error) the algorithm, size or fingerprint columns are not those of the \
                     stored public key (algorithm and size are always read from the key itself); and, \
                     asking every authoritative server: retired-still-published (error) a retired key past its \

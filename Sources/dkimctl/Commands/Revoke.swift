@@ -41,8 +41,7 @@ extension DKIMCtl {
             var allowed: Set<KeyState> = [.pending, .published]
             if immediately {
                 allowed.formUnion([.active, .retired])
-            } else if key.state == .retired, let retiredAt = key.retiredAt {
-                let graceEnd = retiredAt.addingTimeInterval(TimeInterval(policy.grace.seconds))
+            } else if key.state == .retired, let graceEnd = SlotSchedule(policy: policy).graceEnd(of: key) {
                 guard graceEnd <= context.now else {
                     throw DKIMError(
                         .conflict,
