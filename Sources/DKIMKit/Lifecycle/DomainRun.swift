@@ -20,7 +20,7 @@ struct DomainRun {
         self.domain = domain
         self.now = now
         self.dryRun = dryRun
-        self.publisher = domain.publisher.makePublisher(state: engine.state)
+        self.publisher = engine.collaborators.publisher(domain, engine.state)
         for key in keys.sorted(by: { $0.id < $1.id }) {
             self.keys[key.id] = key
             slotIndex[Self.slotKey(key), default: []].append(key.id)
@@ -176,8 +176,9 @@ struct DomainRun {
             return
         }
         let specifications = due.map(\.0.specification)
+        let generate = engine.collaborators.generateKey
         let generated = BlockingWorkers.map(specifications, threads: engine.keyGenerationThreads) { specification in
-            Result { try KeyPair.generate(specification) }
+            Result { try generate(specification) }
         }
         let issuer = KeyIssuer(registry: registry, state: engine.state, actor: actor)
         for ((policy, why), pair) in zip(due, generated) {
@@ -348,7 +349,7 @@ struct DomainRun {
                 environment["DKIM_ACTION"] = action.rawValue
                 do {
                     environment["DKIM_PRIVATE_KEY_PATH"] = try engine.state.privateKeyFile(of: key) ?? ""
-                    let ran = try ShellCommand(deploy).run(environment: environment)
+                    let ran = try engine.collaborators.runHook(deploy, environment)
                     guard ran.succeeded else {
                         fail(key, "deploy hook '\(deploy)' failed for \(action.rawValue) \(key.selector) (retried on the next run): \(ran.summary)")
                         continue
@@ -391,11 +392,7 @@ struct DomainRun {
             do {
                 var location: String?
                 if let path = try engine.state.privateKeyFile(of: key) {
-                    if reveal {
-                        location = try PrivateKeyFile.reveal(path, into: engine.state.revealedPath)
-                    } else {
-                        try PrivateKeyFile.destroy(path)
-                    }
+                    location = try engine.collaborators.disposeOfKeyFile(path, reveal ? engine.state.revealedPath : nil)
                 }
                 FaultInjection.point("private-key-disposed")
                 update(try registry.recordPrivateKeyDisposal(

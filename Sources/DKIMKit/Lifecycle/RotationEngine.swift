@@ -19,11 +19,15 @@ public struct RotationEngine: Sendable {
     public let actor: Actor
     /// Threads generating keys at once (RSA key generation is CPU-bound).
     public var keyGenerationThreads: Int
+    /// Publishers, hooks, key generation and key-file disposal.
+    public var collaborators: RotationCollaborators
 
     public init(
         registry: any KeyRegistry, state: StateDirectory, configuration: LifecycleConfiguration, checker: PublicationChecker,
-        actor: Actor, keyGenerationThreads: Int = ProcessInfo.processInfo.activeProcessorCount
+        actor: Actor, keyGenerationThreads: Int = ProcessInfo.processInfo.activeProcessorCount,
+        collaborators: RotationCollaborators = .standard
     ) {
+        self.collaborators = collaborators
         self.registry = registry
         self.state = state
         self.configuration = configuration

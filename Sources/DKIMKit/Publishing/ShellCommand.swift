@@ -19,6 +19,12 @@ public struct ShellCommand: Sendable {
         public let output: String
         public let timedOut: Bool
 
+        public init(status: Int32, output: String, timedOut: Bool) {
+            self.status = status
+            self.output = output
+            self.timedOut = timedOut
+        }
+
         public var succeeded: Bool { status == 0 && !timedOut }
 
         /// `exit 3: <last line of output>`, for one-line messages.

@@ -1,0 +1,144 @@
+import DKIMKit
+import DKIMTestSupport
+import Foundation
+import Testing
+
+/// The rotation core tick by tick, without BIND, hooks or files outside a
+/// temporary state directory: an in-memory registry, a fake DNS (a zone in
+/// memory that the fake publisher writes and the fake transport serves), fake
+/// deploy hooks and a recorded key disposal. BIND tests remain the end-to-end proof.
+@Suite struct RotationCoreTests {
+    /// example.org in memory: TXT records by owner, served as an authoritative server would.
+    final class FakeZone: @unchecked Sendable, DNSTransport, RecordPublisher {
+        // @unchecked Sendable: every field is touched under `lock`.
+        private let lock = NSLock()
+        private var records: [String: [String]] = [:]
+        private var serial: UInt32 = 1
+        private(set) var hooks: [String] = []
+        private(set) var disposed: [String] = []
+        let apex = "example.org."
+
+        var name: String { "fake" }
+
+        func apply(_ changes: [RecordChange], domain: DomainName, domainRecords: [PublishedRecord]) -> [Result<String, DKIMError>] {
+            lock.lock()
+            defer { lock.unlock() }
+            serial += 1
+            return changes.map { change in
+                let owner = change.record.name.absolute.lowercased()
+                if change.action == .delete { records[owner] = nil } else { records[owner] = change.record.data.strings }
+                return .success("stored")
+            }
+        }
+
+        func query(_ name: String, _ type: DNSRecordType, server: DNSServer, recursionDesired: Bool) -> DNSOutcome {
+            lock.lock()
+            defer { lock.unlock() }
+            let owner = name.hasSuffix(".") ? name.lowercased() : name.lowercased() + "."
+            let soa = DNSResourceRecord(owner: apex, ttl: 3600, data: .soa(primary: "ns1.example.org.", serial: serial, minimum: 300))
+            switch type {
+            case .soa where owner == apex:
+                return .response(DNSResponse(rcode: .noError, authoritative: true, answer: [soa], authority: []))
+            case .txt:
+                guard let strings = records[owner] else {
+                    return .response(DNSResponse(rcode: .nameError, authoritative: true, answer: [], authority: [soa]))
+                }
+                return .response(DNSResponse(
+                    rcode: .noError, authoritative: true, answer: [DNSResourceRecord(owner: owner, ttl: 1800, data: .txt(strings))], authority: []))
+            default:
+                return .response(DNSResponse(rcode: .noError, authoritative: true, answer: [], authority: [soa]))
+            }
+        }
+
+        func served(_ key: RegisteredKey) -> String? {
+            lock.lock()
+            defer { lock.unlock() }
+            return records[key.recordName.absolute.lowercased()]?.joined()
+        }
+
+        func hook(_ command: String, _ environment: [String: String]) -> ShellCommand.Outcome {
+            lock.lock()
+            hooks.append("\(environment["DKIM_ACTION"] ?? "?") \(environment["DKIM_SELECTOR"] ?? "?")")
+            lock.unlock()
+            return ShellCommand.Outcome(status: 0, output: "", timedOut: false)
+        }
+
+        func dispose(_ path: String, _ reveal: String?) throws -> String? {
+            lock.lock()
+            disposed.append((path as NSString).lastPathComponent)
+            lock.unlock()
+            try PrivateKeyFile.destroy(path)
+            return nil
+        }
+    }
+
+    let start = Timestamp.parse("2026-11-23T03:00:00Z")!
+    let hour: TimeInterval = 3600
+    let day: TimeInterval = 86400
+
+    @Test func oneRotationTickByTick() throws {
+        let scratch = try TemporaryDirectory("core")
+        let state = StateDirectory(path: scratch.file("state"))
+        try state.create()
+        let registry = try SQLiteRegistry.inMemory()
+        let zone = FakeZone()
+        let server = DNSServer(address: "192.0.2.53")
+        let checker = PublicationChecker(
+            transport: zone, discovery: NameserverDiscovery(transport: zone, resolvers: [server]), nameservers: [server])
+        var policy = try SlotPolicy(
+            domain: DomainName("example.org"), provider: Provider("self-hosted"), usage: Usage("notifications"),
+            owner: Owner("team@example.org"), specification: KeySpecification(algorithm: .ed25519))
+        policy.ttl = 1800
+        let configuration = LifecycleConfiguration(
+            domains: [DomainConfiguration(domain: try DomainName("example.org"), deploy: "deploy", slots: [policy])])
+        let engine = RotationEngine(
+            registry: registry, state: state, configuration: configuration, checker: checker, actor: Actor("core-test"),
+            collaborators: RotationCollaborators(
+                publisher: { _, _ in zone }, runHook: { zone.hook($0, $1) },
+                generateKey: { try KeyPair.generate($0) }, disposeOfKeyFile: { try zone.dispose($0, $1) }))
+        func keys() throws -> [RegisteredKey] { try registry.keys().sorted { $0.id < $1.id } }
+
+        // Tick 1: the first key is created, pushed, proved (published); not active before the window.
+        var report = try engine.tick(at: start)
+        #expect(!report.hasErrors, "\(report.slots.flatMap(\.errors))")
+        var all = try keys()
+        #expect(all.map(\.state) == [.published])
+        #expect(zone.served(all[0])?.hasPrefix("v=DKIM1; k=ed25519; p=") == true)
+        #expect(report.slots.first?.next.hasPrefix("activate") == true)
+
+        // Tick 2, after the propagation window (record TTL 1800 s): active, deploy hook run.
+        report = try engine.tick(at: start.addingTimeInterval(hour))
+        all = try keys()
+        #expect(all.map(\.state) == [.active])
+        #expect(zone.hooks == ["activate \(all[0].selector)"])
+        let first = all[0]
+        let expires = try #require(first.expiresAt)
+        #expect(report.slots.first?.nextAt == SlotSchedule(policy: policy).stableTTLDue(of: first))
+
+        // A tick with nothing due writes nothing.
+        report = try engine.tick(at: start.addingTimeInterval(2 * hour))
+        #expect(report.slots.allSatisfy { $0.actions.isEmpty })
+
+        // At the lead time: the successor is created and proved; an hour later it takes over.
+        let lead = expires.addingTimeInterval(-TimeInterval(policy.lead.seconds))
+        _ = try engine.tick(at: lead)
+        all = try keys()
+        #expect(all.map(\.state) == [.active, .published])
+        _ = try engine.tick(at: lead.addingTimeInterval(hour))
+        all = try keys()
+        #expect(all.map(\.state) == [.retired, .active])
+        // The successor's activation tells the MTA to switch; the predecessor's retirement is part of it.
+        #expect(zone.hooks == ["activate \(first.selector)", "activate \(all[1].selector)"])
+        #expect(zone.served(first) != nil, "the retired key stays published for the grace period")
+
+        // After the grace week: revoked, withdrawn (empty p=), deploy hook, private key destroyed.
+        _ = try engine.tick(at: lead.addingTimeInterval(hour + TimeInterval(policy.grace.seconds)))
+        all = try keys()
+        #expect(all.map(\.state) == [.revoked, .active])
+        #expect(zone.served(first) == "v=DKIM1; k=ed25519; p=")
+        #expect(zone.hooks.last == "revoke \(first.selector)")
+        #expect(zone.disposed == ["\(first.recordName.relative).pem"])
+        #expect(all[0].privateKeyDisposal == .destroyed)
+        #expect(try registry.verifyEventChain().isIntact && registry.verifyRegister().isIntact)
+    }
+}
