@@ -34,12 +34,8 @@ struct DNSOptions: ParsableArguments {
         let timeout = self.timeout ?? defaults.timeout
         let retries = self.retries ?? defaults.retries
         let authoritativePort = self.authoritativePort ?? defaults.authoritativePort
-        guard timeout > 0, timeout <= 60 else {
-            throw DKIMError(.invalidInput, "timeout \(timeout) is out of range (allowed: more than 0, at most 60 seconds)")
-        }
-        guard (0...10).contains(retries) else {
-            throw DKIMError(.invalidInput, "retries \(retries) is out of range (allowed: 0–10)")
-        }
+        if let problem = DNSQueryOptions.problem(timeout: timeout) { throw DKIMError(.invalidInput, problem) }
+        if let problem = DNSQueryOptions.problem(retries: retries) { throw DKIMError(.invalidInput, problem) }
         guard (1...256).contains(concurrency) else {
             throw DKIMError(.invalidInput, "concurrency \(concurrency) is out of range (allowed: 1–256)")
         }

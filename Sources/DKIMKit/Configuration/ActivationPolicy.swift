@@ -7,7 +7,17 @@ public struct ActivationPolicy: Sendable, Equatable {
     /// The shortest propagation window, whatever the TTLs say.
     public var minimumPropagation: TimeSpan
 
-    public init(rotationPeriod: TimeSpan = TimeSpan(seconds: 182 * 86400), minimumPropagation: TimeSpan = TimeSpan(seconds: 0)) {
+    /// Semiannual rotation: the default for `--rotation` and the configuration's `rotation`.
+    public static let defaultRotation = TimeSpan(seconds: 182 * 86400)
+    /// The shortest rotation period accepted anywhere.
+    public static let minimumRotation = TimeSpan(seconds: 86400)
+
+    /// Why `rotation` is refused, or nil.
+    public static func problem(rotation: TimeSpan) -> String? {
+        rotation.seconds >= minimumRotation.seconds ? nil : "rotation \(rotation) is too short (allowed: \(minimumRotation) or more; \(defaultRotation) recommended)"
+    }
+
+    public init(rotationPeriod: TimeSpan = defaultRotation, minimumPropagation: TimeSpan = TimeSpan(seconds: 0)) {
         self.rotationPeriod = rotationPeriod
         self.minimumPropagation = minimumPropagation
     }

@@ -96,7 +96,7 @@ public struct SlotPolicy: Sendable {
         self.owner = owner
         self.specification = specification
         selectorPattern = .default
-        rotation = TimeSpan(seconds: 182 * 86400)
+        rotation = ActivationPolicy.defaultRotation
         lead = TimeSpan(seconds: 14 * 86400)
         grace = TimeSpan(seconds: 7 * 86400)
         ttl = PublishedRecord.defaultTTL
@@ -146,8 +146,8 @@ public struct DNSSettings: Sendable, Equatable {
     public var retries: Int
 
     public init(
-        nameservers: [DNSServer] = [], resolvers: [DNSServer] = [], authoritativePort: UInt16 = 53, timeout: Double = 2,
-        retries: Int = 2
+        nameservers: [DNSServer] = [], resolvers: [DNSServer] = [], authoritativePort: UInt16 = 53,
+        timeout: Double = DNSQueryOptions.defaultTimeout, retries: Int = DNSQueryOptions.defaultRetries
     ) {
         self.nameservers = nameservers
         self.resolvers = resolvers

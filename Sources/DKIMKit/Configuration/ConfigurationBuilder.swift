@@ -111,8 +111,8 @@ struct ConfigurationBuilder {
         let grace = try span(\.grace, .grace, standard.grace)
         let propagation = try span(\.propagation, .propagation, standard.propagation)
         let attention = try span(\.attentionAfter, .attentionAfter, standard.attentionAfter)
-        if rotation.seconds < 86400 {
-            throw document.error(pick(\.rotation, .rotation)?.1 ?? path, "rotation \(rotation) is too short (allowed: 1d or more; 182d recommended)")
+        if let problem = ActivationPolicy.problem(rotation: rotation) {
+            throw document.error(pick(\.rotation, .rotation)?.1 ?? path, problem)
         }
         if lead.seconds >= rotation.seconds {
             throw document.error(pick(\.lead, .lead)?.1 ?? path, "lead \(lead) must be shorter than the rotation period \(rotation)")
@@ -259,9 +259,7 @@ struct ConfigurationBuilder {
                 secret = try at(tsigPath + [.key("secretFile")]) { try TSIGSecretFile.read(tsig.secretFile) }
             }
             let timeout = raw.timeout ?? 5
-            guard timeout > 0, timeout <= 60 else {
-                throw document.error(path + [.key("timeout")], "timeout \(timeout) is out of range (allowed: more than 0, at most 60 seconds)")
-            }
+            if let problem = DNSQueryOptions.problem(timeout: timeout) { throw document.error(path + [.key("timeout")], problem) }
             let zone = try raw.zone.map { text in try at(path + [.key("zone")]) { try DomainName(text).ascii } }
             return .rfc2136(RFC2136Settings(server: server, zone: zone, key: TSIGKey(name: keyName, algorithm: algorithm, secret: secret), timeout: timeout))
         default:
@@ -286,15 +284,11 @@ struct ConfigurationBuilder {
             settings.authoritativePort = UInt16(port)
         }
         if let timeout = raw.timeout {
-            guard timeout > 0, timeout <= 60 else {
-                throw document.error(path + [.key("timeout")], "timeout \(timeout) is out of range (allowed: more than 0, at most 60 seconds)")
-            }
+            if let problem = DNSQueryOptions.problem(timeout: timeout) { throw document.error(path + [.key("timeout")], problem) }
             settings.timeout = timeout
         }
         if let retries = raw.retries {
-            guard (0...10).contains(retries) else {
-                throw document.error(path + [.key("retries")], "retries \(retries) is out of range (allowed: 0–10)")
-            }
+            if let problem = DNSQueryOptions.problem(retries: retries) { throw document.error(path + [.key("retries")], problem) }
             settings.retries = retries
         }
         return settings

@@ -187,9 +187,23 @@ public struct DNSQueryOptions: Sendable, Hashable {
     public var timeout: Double
     public var retries: Int
 
-    public init(timeout: Double = 2, retries: Int = 2) {
+    /// The defaults, for `--timeout`/`--retries` and the configuration's `dns:` alike.
+    public static let defaultTimeout: Double = 2
+    public static let defaultRetries = 2
+
+    public init(timeout: Double = defaultTimeout, retries: Int = defaultRetries) {
         self.timeout = timeout
         self.retries = retries
+    }
+
+    /// Why `timeout` (seconds) is refused, or nil: more than 0, at most 60.
+    public static func problem(timeout: Double) -> String? {
+        timeout > 0 && timeout <= 60 ? nil : "timeout \(timeout) is out of range (allowed: more than 0, at most 60 seconds)"
+    }
+
+    /// Why `retries` is refused, or nil: 0 to 10.
+    public static func problem(retries: Int) -> String? {
+        (0...10).contains(retries) ? nil : "retries \(retries) is out of range (allowed: 0–10)"
     }
 }
 

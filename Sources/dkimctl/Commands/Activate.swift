@@ -53,8 +53,8 @@ extension DKIMCtl {
 
         func run(_ context: CommandContext) throws {
             let givenRotation = try rotation.map(TimeSpan.init(parsing:))
-            if let givenRotation, givenRotation.seconds < 86400 {
-                throw DKIMError(.invalidInput, "rotation period \(givenRotation) is too short (allowed: 1d or more; 182d recommended)")
+            if let givenRotation, let problem = ActivationPolicy.problem(rotation: givenRotation) {
+                throw DKIMError(.invalidInput, problem)
             }
             let givenPropagation = try minimumPropagation.map(TimeSpan.init(parsing:))
             let configuration = try configurationFile.load(context, required: false, checkEnvironment: false)
