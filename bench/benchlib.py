@@ -18,7 +18,7 @@ def free_port():
 
 
 def build_release():
-    subprocess.run(["swift", "build", "-c", "release", "--product", "dkimctl"], cwd=ROOT, check=True,
+    subprocess.run(["swift", "build", "-c", "release", "--product", "dkimctl", "--static-swift-stdlib"], cwd=ROOT, check=True,
                    stdout=subprocess.DEVNULL)
 
 

@@ -6,7 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-dependencies.sh
-swift build -c release --product dkimctl
+# --static-swift-stdlib: the Swift runtime and Foundation are linked in, so the binary
+# needs only Debian's libcrypto, libsqlite3, libidn2 and libldns (and the C and C++
+# runtimes every Debian has) where it is copied.
+swift build -c release --product dkimctl --static-swift-stdlib
 dkimctl=".build/release/dkimctl"
 state="${DKIMCTL_HOME:-$PWD/demo-state}"
 export DKIMCTL_HOME="$state"
