@@ -59,6 +59,6 @@ extension SlotReport {
     func printed(format: ReportFormat) -> String {
         var report = RotationReport()
         report.slots = [self]
-        return format == .json ? report.json() : report.text()
+        return format == .json ? report.json(exitStatus: report.exitStatus) : report.text()
     }
 }

@@ -7,9 +7,9 @@ public struct SlotReport: Sendable {
     public let usage: Usage
     /// What this run did (or, dry, would do), in order.
     public var actions: [String] = []
-    /// Conditions a person should look at (exit status 3).
+    /// Conditions a person should look at.
     public var attention: [String] = []
-    /// Steps that failed; retried on the next run (exit status 1).
+    /// Steps that failed; retried on the next run.
     public var errors: [String] = []
     /// The next step and when it is due (nil: as soon as possible / on the next run).
     public var next: String = ""
@@ -38,9 +38,6 @@ public struct RotationReport: Sendable {
     public var hasErrors: Bool { slots.contains { !$0.errors.isEmpty } }
     public var needsAttention: Bool { slots.contains { !$0.attention.isEmpty } }
 
-    /// 0 fine, 1 an error, 3 attention needed (errors win).
-    public var exitStatus: Int32 { hasErrors ? 1 : needsAttention ? 3 : 0 }
-
     /// One block per slot, for people.
     public func text(verbose: Bool = true) -> String {
         var out = ""
@@ -58,12 +55,14 @@ public struct RotationReport: Sendable {
         return out
     }
 
-    public func json(pretty: Bool = true) -> String {
+    /// - Parameter exitStatus: what the command exits with, recorded beside the report (the
+    ///   command layer decides it: the library knows no exit statuses).
+    public func json(pretty: Bool = true, exitStatus: Int32? = nil) -> String {
         var writer = JSONWriter(pretty: pretty)
         writer.beginObject()
         writer.field("dry_run", dryRun)
         writer.field("interrupted", interrupted)
-        writer.field("exit_status", Int(exitStatus))
+        if let exitStatus { writer.field("exit_status", Int(exitStatus)) }
         writer.key("slots")
         writer.beginArray()
         for slot in slots {

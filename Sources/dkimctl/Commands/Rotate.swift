@@ -87,7 +87,7 @@ extension DKIMCtl {
                 throw ExitCode(slot.errors.isEmpty ? 0 : 1)
             }
             let report = try engine.tick(at: time, domain: domainName, dryRun: dryRun)
-            Output.standard.write(format == .json ? report.json() : report.text())
+            Output.standard.write(format == .json ? report.json(exitStatus: report.exitStatus) : report.text())
             if report.slots.isEmpty {
                 Output.note("the configuration names no slots; add some under domains: (see 'dkimctl config init')")
             }
@@ -102,4 +102,9 @@ extension DKIMCtl {
             return "\(key.selector) is revoked. Until the MTA stops using it (deploy hook), mail is still signed with the compromised key and fails DKIM wherever the revocation has reached; resolvers may serve its old record for up to its TTL (\(key.ttl) s). The slot has no active key: mail for \(key.provider)/\(key.usage) goes unsigned until the successor is proved in DNS and its propagation window (at least \(TimeSpan(seconds: window).humanReadable), at the earliest \(Timestamp.iso8601(time.addingTimeInterval(TimeInterval(window))))) has passed; run 'dkimctl rotate' again then."
         }
     }
+}
+
+extension RotationReport {
+    /// `rotate`'s exit status: 0 fine, 1 a step failed, 3 attention needed (errors win).
+    var exitStatus: Int32 { hasErrors ? 1 : needsAttention ? 3 : 0 }
 }
