@@ -47,15 +47,42 @@ public final class NamedServer: @unchecked Sendable {
         }
         try NamedServer.ensureLoopbackAddress(address)
         self.address = address
-        self.port = try port ?? NamedServer.freePort(on: [address])
         directory = try TemporaryDirectory("named")
+        for zone in zones {
+            try (zone.text ?? "this is not a zone file\n").write(toFile: directory.file("\(zone.name).zone"), atomically: true, encoding: .utf8)
+        }
+        // A probed port may be taken by another process before named binds it: with no port
+        // given, a start that fails because the address is in use is tried again on another.
+        var attempt = 0
+        while true {
+            attempt += 1
+            let candidate = try port ?? NamedServer.freePort(on: [address])
+            do {
+                (process, log) = try NamedServer.launch(
+                    named, directory: directory, address: address, port: candidate, zones: zones, forwardZones: forwardZones,
+                    options: options, keys: keys)
+                self.port = candidate
+                return
+            } catch let error as TestSupportError
+                where port == nil && attempt < 5
+                && (error.description.contains("address in use") || error.description.contains("unable to listen")) {
+                continue
+            }
+        }
+    }
+
+    /// Writes named.conf for `port`, starts named and waits until it answers for its first zone.
+    private static func launch(
+        _ named: String, directory: TemporaryDirectory, address: String, port: UInt16, zones: [Zone],
+        forwardZones: [(zone: String, server: DNSServer)], options: String, keys: [(name: String, algorithm: String, secret: String)]
+    ) throws -> (Process, FileHandle) {
         var configuration = """
             options {
                 directory "\(directory.path)";
                 pid-file "\(directory.file("named.pid"))";
                 session-keyfile "\(directory.file("session.key"))";
                 managed-keys-directory "\(directory.path)";
-                listen-on port \(self.port) { \(address); };
+                listen-on port \(port) { \(address); };
                 listen-on-v6 { none; };
                 recursion \(forwardZones.isEmpty ? "no" : "yes");
                 allow-recursion { any; };
@@ -71,10 +98,8 @@ public final class NamedServer: @unchecked Sendable {
             configuration += "key \"\(key.name)\" { algorithm \(key.algorithm); secret \"\(key.secret)\"; };\n"
         }
         for zone in zones {
-            let file = directory.file("\(zone.name).zone")
-            try (zone.text ?? "this is not a zone file\n").write(toFile: file, atomically: true, encoding: .utf8)
             let update = zone.updateKey.map { "allow-update { key \"\($0)\"; };" } ?? ""
-            configuration += "zone \"\(zone.name)\" { type primary; file \"\(file)\"; \(update) };\n"
+            configuration += "zone \"\(zone.name)\" { type primary; file \"\(directory.file("\(zone.name).zone"))\"; \(update) };\n"
         }
         for forward in forwardZones {
             configuration += """
@@ -84,11 +109,12 @@ public final class NamedServer: @unchecked Sendable {
         }
         try configuration.write(toFile: directory.file("named.conf"), atomically: true, encoding: .utf8)
 
-        process = Process()
+        let process = Process()
         process.executableURL = URL(fileURLWithPath: named)
         process.arguments = ["-g", "-n", "1", "-c", directory.file("named.conf")]
-        FileManager.default.createFile(atPath: directory.file("named.log"), contents: nil)
-        log = try FileHandle(forWritingTo: URL(fileURLWithPath: directory.file("named.log")))
+        let logPath = directory.file("named.log")
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.standardOutput = log
         process.standardError = log
         try process.run()
@@ -97,17 +123,22 @@ public final class NamedServer: @unchecked Sendable {
         // Ready when it answers for its first zone (a broken zone still answers SERVFAIL).
         let transport = LDNSTransport(options: DNSQueryOptions(timeout: 0.2, retries: 0))
         let probe = zones.first?.name ?? "."
+        let server = DNSServer(address: address, port: port)
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
             if !process.isRunning {
+                NamedServer.running.remove(process.processIdentifier)
                 let output = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
                 throw TestSupportError("named exited during start-up: \(output.suffix(2000))")
             }
-            if case .response = transport.query(probe, .soa, server: server, recursionDesired: false) { return }
+            if case .response = transport.query(probe, .soa, server: server, recursionDesired: false) { return (process, log) }
             usleep(50_000)
         }
-        stop()
-        throw TestSupportError("named did not answer on \(address):\(self.port) within 20 s")
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        NamedServer.running.remove(process.processIdentifier)
+        let output = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+        throw TestSupportError("named did not answer on \(address):\(port) within 20 s: \(output.suffix(2000))")
     }
 
     deinit {
