@@ -53,15 +53,33 @@ public struct ServerCheck: Sendable, Equatable {
     }
 }
 
+/// Why a check could not ask every server it should have: each makes the verdict `temperror`.
+public enum CheckProblem: Sendable, Equatable, CustomStringConvertible {
+    /// The zone or its servers could not be found (resolver failures, too many NS hosts or addresses).
+    case discovery(String)
+    /// The servers of one zone serve different CNAME targets for the same name.
+    case cnameTargetsDisagree(name: String, targets: [String])
+    /// The CNAME chain is longer than dkimctl follows.
+    case tooManyCNAMELinks(from: String, limit: Int)
+
+    public var description: String {
+        switch self {
+        case .discovery(let reason): reason
+        case .cnameTargetsDisagree(let name, let targets): "servers disagree on the CNAME target of \(name): \(targets.joined(separator: ", "))"
+        case .tooManyCNAMELinks(let from, let limit): "more than \(limit) CNAME links from \(from)"
+        }
+    }
+}
+
 /// Every server's answer for one key record, and the verdict.
 public struct PublicationCheck: Sendable, Equatable {
     /// The record name, absolute.
     public let name: String
     public let results: [ServerCheck]
     /// Problems that kept servers from being asked at all (discovery failures).
-    public let problems: [String]
+    public let problems: [CheckProblem]
 
-    public init(name: String, results: [ServerCheck], problems: [String] = []) {
+    public init(name: String, results: [ServerCheck], problems: [CheckProblem] = []) {
         self.name = name
         self.results = results
         self.problems = problems
@@ -159,7 +177,7 @@ public struct PublicationChecker: Sendable {
 
     public func check(_ name: KeyRecordName, expecting key: ExpectedKey) -> PublicationCheck {
         var results: [ServerCheck] = []
-        var problems: [String] = []
+        var problems: [CheckProblem] = []
         var current = name.absolute.lowercased()
         var visited: Set<String> = []
         var firstZone: String?
@@ -180,7 +198,7 @@ public struct PublicationChecker: Sendable {
                 }
                 return PublicationCheck(name: name.absolute, results: results, problems: problems)
             case .failure(.discovery(let error)):
-                problems.append(error.description)
+                problems.append(.discovery(error.description))
                 return PublicationCheck(name: name.absolute, results: results, problems: problems)
             }
             if hop == 0 { firstZone = zone }
@@ -197,7 +215,7 @@ public struct PublicationChecker: Sendable {
             let targets = Set(hopResults.compactMap(\.cnameTarget))
             guard let target = targets.first else { break }
             if targets.count > 1 {
-                problems.append("servers disagree on the CNAME target of \(current): \(targets.sorted().joined(separator: ", "))")
+                problems.append(.cnameTargetsDisagree(name: current, targets: targets.sorted()))
                 break
             }
             for index in results.indices where results[index].name == current && results[index].cnameTarget == nil && results[index].status == .pass {
@@ -214,7 +232,7 @@ public struct PublicationChecker: Sendable {
                 break
             }
             if hop == Self.maximumCNAMELinks {
-                problems.append("more than \(Self.maximumCNAMELinks) CNAME links from \(name.absolute)")
+                problems.append(.tooManyCNAMELinks(from: name.absolute, limit: Self.maximumCNAMELinks))
                 break
             }
             current = target

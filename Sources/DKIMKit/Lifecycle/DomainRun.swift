@@ -286,7 +286,7 @@ struct DomainRun {
             let since = key.publication?.pushedAt ?? key.createdAt
             if since.addingTimeInterval(TimeInterval(policy.attentionAfter.seconds)) <= now {
                 let problem = verified.check.results.first { $0.status != .pass }.map { "\($0.server): \($0.detail)" }
-                    ?? verified.check.problems.first ?? verified.check.verdict.rawValue
+                    ?? verified.check.problems.first?.description ?? verified.check.verdict.rawValue
                 attention(key, "\(key.selector) is still not visible in DNS \(TimeSpan(seconds: Int(now.timeIntervalSince(since))).humanReadable) after it was pushed (\(problem))")
             }
         }
@@ -384,7 +384,7 @@ struct DomainRun {
             if reveal || manual {
                 let check = engine.checker.check(key.recordName, expecting: ExpectedKey(key))
                 guard check.isWithdrawn else {
-                    let problem = check.results.first { !$0.withdrawn }.map { "\($0.server): \($0.detail)" } ?? check.problems.first ?? "no answer"
+                    let problem = check.results.first { !$0.withdrawn }.map { "\($0.server): \($0.detail)" } ?? check.problems.first?.description ?? "no answer"
                     withReport(key) { $0.next = "waiting for DNS to withdraw \(key.selector) before \(reveal ? "revealing" : "destroying") its private key (\(problem))" }
                     continue
                 }

@@ -104,7 +104,7 @@ public struct SelectorTracker: Sendable {
         func failure(_ reason: String) -> Result<ExternalKeyObservation, DKIMError> {
             .failure(DKIMError(.dnsFailure, "\(name.absolute): \(reason)"))
         }
-        if let problem = check.problems.first { return failure(problem) }
+        if let problem = check.problems.first { return failure(problem.description) }
         if let unanswered = check.results.first(where: { $0.status == .temperror }) {
             return failure("\(unanswered.server) gave no answer (\(unanswered.detail))")
         }

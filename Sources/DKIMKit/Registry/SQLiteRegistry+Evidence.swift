@@ -41,7 +41,7 @@ extension SQLiteRegistry {
         ).execute(
             arguments: [
                 keyID, time, actor.name, check.verdict.rawValue, check.recordTTL.map { Int($0) },
-                check.negativeTTL.map { Int($0) }, check.problems.joined(separator: "\n"),
+                check.negativeTTL.map { Int($0) }, check.problems.map(\.description).joined(separator: "\n"),
             ])
         let checkID = db.lastInsertedRowID
         for result in check.results {

@@ -18,7 +18,7 @@ public enum CheckReport {
             ]
         }
         if !rows.isEmpty { text += KeyReport.table(header: columns, rows: rows) }
-        for problem in verified.check.problems { text += "problem: \(TextEscaping.controlCharactersEscaped(problem))\n" }
+        for problem in verified.check.problems { text += "problem: \(TextEscaping.controlCharactersEscaped(problem.description))\n" }
         text += "verdict: \(verified.check.verdict.rawValue)\n"
         return text
     }
@@ -34,7 +34,7 @@ public enum CheckReport {
         writer.field("verdict", verified.check.verdict.rawValue)
         writer.field("recordTTL", verified.check.recordTTL.map { Int($0) })
         writer.field("negativeTTL", verified.check.negativeTTL.map { Int($0) })
-        writer.field("problems", verified.check.problems)
+        writer.field("problems", verified.check.problems.map(\.description))
         writer.key("servers")
         writer.beginArray()
         for result in verified.check.results {

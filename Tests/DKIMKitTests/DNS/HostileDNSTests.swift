@@ -68,14 +68,14 @@ import Testing
         let check = discovering.check(try name("honest-a", "manyhosts.test"), expecting: expected)
         #expect(check.verdict == .temperror)
         #expect(check.results.isEmpty)
-        #expect(check.problems == ["manyhosts.test. lists 300 nameserver hosts; at most 16 are asked"])
+        #expect(check.problems == [.discovery("manyhosts.test. lists 300 nameserver hosts; at most 16 are asked")])
     }
 
     @Test func aZoneWithThreeHundredNameserverAddressesIsRefusedNotAsked() throws {
         let check = discovering.check(try name("honest-a", "manyaddresses.test"), expecting: expected)
         #expect(check.verdict == .temperror)
         #expect(check.results.isEmpty)
-        #expect(check.problems == ["the nameservers of manyaddresses.test. have 300 addresses; at most 32 are asked"])
+        #expect(check.problems == [.discovery("the nameservers of manyaddresses.test. have 300 addresses; at most 32 are asked")])
     }
 
     @Test func slowServersOfOneZoneCostOneTimeoutNotOnePerServer() throws {
