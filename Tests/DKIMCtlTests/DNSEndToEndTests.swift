@@ -27,18 +27,24 @@ import Testing
         return try #require(try json(shown.standardOutput)["key"] as? [String: Any])
     }
 
-    /// `verify` and `activate` take their DNS settings from the configuration's `dns:` section,
-    /// and `activate` the slot's configured rotation and propagation, unless options say otherwise.
-    @Test func verifyAndActivateFollowTheConfiguration() throws {
-        let scratch = try TemporaryDirectory()
+    /// An initialised state directory with one pending Ed25519 key of self-hosted/notifications:
+    /// its selector and record value.
+    private func stateWithOneKey(_ scratch: TemporaryDirectory) throws -> (DKIMCtlBinary, selector: String, value: String) {
         let dkimctl = DKIMCtlBinary(stateDirectory: scratch.file("state"))
         #expect(try dkimctl.run(["init", "--owner", "team@example.org"], environment: at(0)).status == 0)
         let created = try dkimctl.run(
             ["new", "--domain", "example.org", "--provider", "self-hosted", "--usage", "notifications", "--algorithm", "ed25519", "--format", "json"],
             environment: at(0))
         let object = try json(created.standardOutput)
-        let selector = try #require(object["selector"] as? String)
-        let named = try NamedServer(zones: [zone(serial: 1, records: [selector: try #require(object["value"] as? String)])])
+        return (dkimctl, try #require(object["selector"] as? String), try #require(object["value"] as? String))
+    }
+
+    /// `verify` and `activate` take their DNS settings from the configuration's `dns:` section,
+    /// and `activate` the slot's configured rotation and propagation, unless options say otherwise.
+    @Test func verifyAndActivateFollowTheConfiguration() throws {
+        let scratch = try TemporaryDirectory()
+        let (dkimctl, selector, value) = try stateWithOneKey(scratch)
+        let named = try NamedServer(zones: [zone(serial: 1, records: [selector: value])])
         let configuration = scratch.file("dkimctl.yaml")
         try """
             defaults:
@@ -71,14 +77,7 @@ import Testing
 
     @Test func publicationIsProvedBeforeActivationAndRotationRetiresThePredecessor() throws {
         let scratch = try TemporaryDirectory()
-        let dkimctl = DKIMCtlBinary(stateDirectory: scratch.file("state"))
-        #expect(try dkimctl.run(["init", "--owner", "team@example.org"], environment: at(0)).status == 0)
-        let created = try dkimctl.run(
-            ["new", "--domain", "example.org", "--provider", "self-hosted", "--usage", "notifications", "--algorithm", "ed25519", "--format", "json"],
-            environment: at(0))
-        let first = try json(created.standardOutput)
-        let firstSelector = try #require(first["selector"] as? String)
-        let firstValue = try #require(first["value"] as? String)
+        let (dkimctl, firstSelector, firstValue) = try stateWithOneKey(scratch)
 
         var named = try NamedServer(zones: [zone(serial: 1, records: [:])])
         let port = named.port

@@ -56,18 +56,19 @@ public struct AuditSeal: Sendable, Equatable {
 
     /// Parses one line of `seals.log`; nil when it is not a seal of this version.
     public init?(line: String) {
-        let fields = line.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
-        guard fields.count == 7, fields[0] == Self.version else { return nil }
-        var values: [String: String] = [:]
-        for field in fields.dropFirst() {
-            guard let equals = field.firstIndex(of: "=") else { return nil }
-            values[String(field[..<equals])] = String(field[field.index(after: equals)...])
+        // Exactly the version, then these fields in this order, each `name=value`.
+        let names = ["event", "hash", "time", "keys", "signer", "sig"]
+        let fields = line.split(separator: " ", omittingEmptySubsequences: false)
+        guard fields.count == names.count + 1, fields[0] == Self.version else { return nil }
+        var values: [String] = []
+        for (field, name) in zip(fields.dropFirst(), names) {
+            guard field.hasPrefix(name + "=") else { return nil }
+            values.append(String(field.dropFirst(name.count + 1)))
         }
-        guard let event = values["event"].flatMap({ Int64($0) }), let hash = values["hash"], hash.count == 64,
-            let time = values["time"], let keys = values["keys"].flatMap({ Int($0) }), let signer = values["signer"],
-            let signature = values["sig"].flatMap({ Data(base64Encoded: $0) }),
-            fields.map({ $0.split(separator: "=").first.map(String.init) ?? "" }) == ["dkimctl-seal-v1", "event", "hash", "time", "keys", "signer", "sig"]
+        guard let event = Int64(values[0]), values[1].count == 64, let keys = Int(values[3]),
+            let signature = Data(base64Encoded: values[5])
         else { return nil }
+        let (hash, time, signer) = (values[1], values[2], values[4])
         self.init(eventID: event, eventHash: hash, time: time, keyCount: keys, signer: signer, signature: signature)
     }
 

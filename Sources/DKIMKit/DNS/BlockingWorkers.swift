@@ -25,6 +25,11 @@ public enum BlockingWorkers {
         consume: (Int, Result) throws -> Void
     ) rethrows {
         if items.isEmpty { return }
+        // One item: the caller would only wait for the thread; run it here instead.
+        if items.count == 1 {
+            try consume(0, body(items[0]))
+            return
+        }
         let state = SharedState<Result>(count: items.count)
         let workers = max(1, min(threads, items.count))
         let finished = DispatchGroup()

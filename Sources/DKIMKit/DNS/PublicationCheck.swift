@@ -205,10 +205,7 @@ public struct PublicationChecker: Sendable {
 
             // A zone's servers are asked at once: one slow or hostile server costs one timeout.
             let hopName = current
-            var hopResults =
-                servers.count == 1
-                ? [checkServer(servers[0], zone: zone, name: hopName, expecting: key)]
-                : BlockingWorkers.map(servers, threads: servers.count) { checkServer($0, zone: zone, name: hopName, expecting: key) }
+            var hopResults = BlockingWorkers.map(servers, threads: servers.count) { checkServer($0, zone: zone, name: hopName, expecting: key) }
             Self.failLaggingServers(&hopResults)
             results += hopResults
 

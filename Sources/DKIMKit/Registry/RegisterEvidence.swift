@@ -187,24 +187,14 @@ enum RegisterEvidence {
             }
         }
 
+        // Slot rows are named "provider usage of domain", key rows "selector of domain".
         var rows = 0
-        let slots = try Row.fetchCursor(db, sql: "SELECT \(slotColumns.joined(separator: ", ")) FROM slot ORDER BY id")
-        while let row = try slots.next() {
-            rows += 1
-            let id = try RowDecoder(row, table: "slot").int64(0)
-            let label = "slot row \(id) (\(describe(row[2] as DatabaseValue)) \(describe(row[3] as DatabaseValue)) of \(describe(row[1] as DatabaseValue)))"
-            problems += compare(label, fields(row, slotColumns), slotSnapshots.removeValue(forKey: id))
+        rows += try replay(db, table: "slot", columns: slotColumns, snapshots: slotSnapshots, problems: &problems) { row in
+            "\(describe(row[2] as DatabaseValue)) \(describe(row[3] as DatabaseValue)) of \(describe(row[1] as DatabaseValue))"
         }
-        for id in slotSnapshots.keys.sorted() { problems.append("slot row \(id) is in the event log but no longer in the register: it was deleted") }
-
-        let keys = try Row.fetchCursor(db, sql: "SELECT \(keyColumns.joined(separator: ", ")) FROM key ORDER BY id")
-        while let row = try keys.next() {
-            rows += 1
-            let id = try RowDecoder(row, table: "key").int64(0)
-            let label = "key row \(id) (\(describe(row[3] as DatabaseValue)) of \(describe(row[2] as DatabaseValue)))"
-            problems += compare(label, fields(row, keyColumns), keySnapshots.removeValue(forKey: id))
+        rows += try replay(db, table: "key", columns: keyColumns, snapshots: keySnapshots, problems: &problems) { row in
+            "\(describe(row[3] as DatabaseValue)) of \(describe(row[2] as DatabaseValue))"
         }
-        for id in keySnapshots.keys.sorted() { problems.append("key row \(id) is in the event log but no longer in the register: it was deleted") }
 
         // DNS evidence: each anchored range still digests the same, and no row lies outside every range.
         var covered: [ClosedRange<Int64>] = []
@@ -233,6 +223,23 @@ enum RegisterEvidence {
             problems.append("DNS server rows of \(strayServers.count) check\(strayServers.count == 1 ? "" : "s") are anchored by no event (first: check \(first))")
         }
         return RegisterVerification(rowsChecked: rows, checksAnchored: anchoredChecks, problems: problems)
+    }
+
+    /// Compares every row of `table` with its last snapshot; returns how many rows there are.
+    private static func replay(
+        _ db: Database, table: String, columns: [String], snapshots: [Int64: (event: Int64, fields: [String: String?])],
+        problems: inout [String], name: (Row) -> String
+    ) throws -> Int {
+        var unseen = snapshots
+        var count = 0
+        let rows = try Row.fetchCursor(db, sql: "SELECT \(columns.joined(separator: ", ")) FROM \(table) ORDER BY id")
+        while let row = try rows.next() {
+            count += 1
+            let id = try RowDecoder(row, table: table).int64(0)
+            problems += compare("\(table) row \(id) (\(name(row)))", fields(row, columns), unseen.removeValue(forKey: id))
+        }
+        for id in unseen.keys.sorted() { problems.append("\(table) row \(id) is in the event log but no longer in the register: it was deleted") }
+        return count
     }
 
     private static func parseSnapshot(_ text: String) -> [String: String?]? {

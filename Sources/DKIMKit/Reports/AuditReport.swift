@@ -52,7 +52,6 @@ public enum AuditReport {
         writer.key("keys")
         writer.beginArray()
         for audited in result.keys {
-            let key = audited.key
             writer.beginObject()
             for (column, value) in zip(csvColumns.dropLast(), row(audited).dropLast()) {
                 switch column {

@@ -107,10 +107,7 @@ public enum EventReport {
         writer.field("intact", register.isIntact)
         writer.field("rowsChecked", register.rowsChecked)
         writer.field("checksAnchored", register.checksAnchored)
-        writer.key("problems")
-        writer.beginArray()
-        for problem in register.problems { writer.string(problem) }
-        writer.endArray()
+        writer.field("problems", register.problems)
         writer.endObject()
         if let seals {
             writer.key("seals")

@@ -34,10 +34,7 @@ public struct StateDirectory: Sendable, Equatable {
     public func contains(_ path: String) -> Bool {
         func resolved(_ path: String) -> String {
             let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
-            if let real = realpath(absolute, nil) {
-                defer { free(real) }
-                return String(cString: real)
-            }
+            if let real = Self.realPath(absolute) { return real }
             let parent = (absolute as NSString).deletingLastPathComponent
             guard parent != absolute, !parent.isEmpty else { return absolute }
             return resolved(parent) + "/" + (absolute as NSString).lastPathComponent

@@ -75,7 +75,7 @@ enum ChildProcess {
             output.append(contentsOf: buffer[0..<count])
             if output.count > outputLimit * 2 { output = output.suffix(outputLimit) }
         }
-        /// Reads what is available within `milliseconds`; false once the pipe is closed.
+        /// Reads what is available within `milliseconds`; notes when the pipe is closed.
         func readAvailable(waiting milliseconds: Int32) {
             var request = pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)
             guard poll(&request, 1, milliseconds) > 0 else { return }
