@@ -76,27 +76,44 @@ import Testing
     let hour: TimeInterval = 3600
     let day: TimeInterval = 86400
 
-    @Test func oneRotationTickByTick() throws {
-        let scratch = try TemporaryDirectory("core")
-        let state = StateDirectory(path: scratch.file("state"))
-        try state.create()
-        let registry = try SQLiteRegistry.inMemory()
+    /// One managed slot (self-hosted, Ed25519) on example.org, over an in-memory registry and the fake zone.
+    struct World {
+        let scratch: TemporaryDirectory
+        let registry: SQLiteRegistry
         let zone = FakeZone()
-        let server = DNSServer(address: "192.0.2.53")
-        let checker = PublicationChecker(
-            transport: zone, discovery: NameserverDiscovery(transport: zone, resolvers: [server]), nameservers: [server])
-        var policy = try SlotPolicy(
-            domain: DomainName("example.org"), provider: Provider("self-hosted"), usage: Usage("notifications"),
-            owner: Owner("team@example.org"), specification: KeySpecification(algorithm: .ed25519))
-        policy.ttl = 1800
-        let configuration = LifecycleConfiguration(
-            domains: [DomainConfiguration(domain: try DomainName("example.org"), deploy: "deploy", slots: [policy])])
-        let engine = RotationEngine(
-            registry: registry, state: state, configuration: configuration, checker: checker, actor: Actor("core-test"),
-            collaborators: RotationCollaborators(
-                publisher: { _, _ in zone }, runHook: { zone.hook($0, $1) },
-                generateKey: { try KeyPair.generate($0) }, disposeOfKeyFile: { try zone.dispose($0, $1) }))
+        let policy: SlotPolicy
+        let engine: RotationEngine
+
+        init() throws {
+            scratch = try TemporaryDirectory("core")
+            let state = StateDirectory(path: scratch.file("state"))
+            try state.create()
+            registry = try SQLiteRegistry.inMemory()
+            let zone = self.zone
+            let server = DNSServer(address: "192.0.2.53")
+            let checker = PublicationChecker(
+                transport: zone, discovery: NameserverDiscovery(transport: zone, resolvers: [server]), nameservers: [server])
+            var policy = try SlotPolicy(
+                domain: DomainName("example.org"), provider: Provider("self-hosted"), usage: Usage("notifications"),
+                owner: Owner("team@example.org"), specification: KeySpecification(algorithm: .ed25519))
+            policy.ttl = 1800
+            self.policy = policy
+            let configuration = LifecycleConfiguration(
+                domains: [DomainConfiguration(domain: try DomainName("example.org"), deploy: "deploy", slots: [policy])])
+            engine = RotationEngine(
+                registry: registry, state: state, configuration: configuration, checker: checker, actor: Actor("core-test"),
+                collaborators: RotationCollaborators(
+                    publisher: { _, _ in zone }, runHook: { zone.hook($0, $1) },
+                    generateKey: { try KeyPair.generate($0) }, disposeOfKeyFile: { try zone.dispose($0, $1) }))
+        }
+
         func keys() throws -> [RegisteredKey] { try registry.keys().sorted { $0.id < $1.id } }
+    }
+
+    @Test func oneRotationTickByTick() throws {
+        let world = try World()
+        let (registry, zone, policy, engine) = (world.registry, world.zone, world.policy, world.engine)
+        func keys() throws -> [RegisteredKey] { try world.keys() }
 
         // Tick 1: the first key is created, pushed, proved (published); not active before the window.
         var report = try engine.tick(at: start)
@@ -140,5 +157,42 @@ import Testing
         #expect(zone.disposed == ["\(first.recordName.relative).pem"])
         #expect(all[0].privateKeyDisposal == .destroyed)
         #expect(try registry.verifyEventChain().isIntact && registry.verifyRegister().isIntact)
+    }
+
+    /// A dry run plans each phase's steps from the keys as they are and describes them, writing
+    /// nothing; the real tick that follows performs those same steps first.
+    @Test func dryRunDescribesTheStepsTheTickPerforms() throws {
+        let world = try World()
+        func dryThenReal(at time: Date) throws -> (planned: [String], performed: [String]) {
+            let head = try world.registry.eventHead()
+            let (keys, hooks, disposed) = (try world.keys(), world.zone.hooks, world.zone.disposed)
+            let dry = try world.engine.tick(at: time, dryRun: true)
+            #expect(try world.registry.eventHead()?.id == head?.id, "a dry run wrote to the registry")
+            #expect(try world.keys() == keys && world.zone.hooks == hooks && world.zone.disposed == disposed)
+            let real = try world.engine.tick(at: time)
+            #expect(!real.hasErrors, "\(real.slots.flatMap(\.errors))")
+            return (dry.slots.flatMap(\.actions), real.slots.flatMap(\.actions))
+        }
+
+        // The slot has no key: the plan is to create one; the tick creates, publishes and proves it.
+        var (planned, performed) = try dryThenReal(at: start)
+        #expect(planned == ["create a ed25519-256 key (first key of the slot) and publish it"])
+        let first = try #require(try world.keys().first)
+        #expect(performed.first == "created \(first.selector) (first key of the slot)")
+
+        // Published, window over: the plan is to activate; the tick activates.
+        (planned, performed) = try dryThenReal(at: start.addingTimeInterval(hour))
+        #expect(planned.first == "activate \(first.selector) if DNS still proves it")
+        #expect(performed.first?.hasPrefix("activated \(first.selector)") == true)
+
+        // A tick with nothing due plans nothing.
+        (planned, performed) = try dryThenReal(at: start.addingTimeInterval(2 * hour))
+        #expect(planned.isEmpty && performed.isEmpty)
+
+        // After the grace period following activation: the stable TTL.
+        let graceAfterActivation = start.addingTimeInterval(hour + TimeInterval(world.policy.grace.seconds))
+        (planned, performed) = try dryThenReal(at: graceAfterActivation)
+        #expect(planned == ["raise the TTL of \(first.selector) from 1800 to \(world.policy.stableTTL) s"])
+        #expect(performed.first == "raised the TTL of \(first.selector) from 1800 to \(world.policy.stableTTL) s (stable)")
     }
 }
