@@ -55,7 +55,7 @@ struct DKIMCtl: ParsableCommand {
 
     private static func report(_ error: Error) -> Int32 {
         if let error = error as? DKIMError {
-            Output.error(error.message)
+            Output.error(RemedyWording.commandLine.message(error.message, error.remedy))
             switch error.kind {
             case .invalidInput, .conflict: return ExitCode.validationFailure.rawValue
             case .busy: return 75  // EX_TEMPFAIL: try again later

@@ -359,7 +359,7 @@ import Testing
         #expect(problem("missing-key-file")?["message"] as? String == "key lost of example.org is pending but its file \(keys)lost._domainkey.example.org.pem is gone")
         #expect(problem("missing-key-file")?["fix"] as? String == "dkimctl revoke lost --domain example.org --immediately --reason 'key file lost'")
         #expect((problem("configuration")?["message"] as? String)?.contains("defaults.rotaton: unknown key 'rotaton'") == true)
-        #expect((problem("configuration")?["fix"] as? String)?.hasPrefix("fix the line named, then: dkimctl config check") == true)
+        #expect((problem("configuration")?["fix"] as? String)?.hasPrefix("fix the line named; dkimctl config check") == true)
 
         // Text: each problem on its line, its fix under it.
         let text = try dkimctl.run(["doctor", "--no-dns"])

@@ -51,6 +51,15 @@ private let hour: TimeInterval = 3600
         let checked = try dkimctl.run(["config", "check"])
         #expect(checked.status == 0)
         #expect(checked.standardOutput.contains("mailgun/notifications: owner mail-team@example.org, rsa-2048, rotation 182d, lead 14d, grace 7d, ttl 1800→86400, revocation empty-p"))
+        // The example loads as written, with the values its comments promise.
+        let configuration = try ConfigurationFile.parse(String(contentsOfFile: scratch.file("state/dkimctl.yaml"), encoding: .utf8))
+        #expect(configuration.domains.map(\.domain.ascii) == ["example.org"])
+        let slots = configuration.slots
+        #expect(slots.map { "\($0.provider)/\($0.usage)" } == ["mailgun/notifications", "self-hosted/support"])
+        #expect(slots[1].owner.address == "helpdesk@example.org")
+        #expect(slots[0].owner.address == "mail-team@example.org")
+        #expect(slots[0].rotation.seconds == 182 * 86400 && slots[0].lead.seconds == 14 * 86400 && slots[0].grace.seconds == 7 * 86400)
+        #expect(slots[0].ttl == 1800 && slots[0].stableTTL == 86400 && slots[0].revocation == .emptyP)
         let again = try dkimctl.run(["config", "init"])
         #expect(again.status == 64)
         #expect(again.errorLines.first?.contains("already exists; refusing to overwrite it") == true)

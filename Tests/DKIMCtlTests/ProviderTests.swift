@@ -42,7 +42,7 @@ import Testing
               refusal: "selector 'ses.2026' has dots, which provider amazon-ses does not accept (allowed: one label of letters, digits and hyphens)"),
         // Providers that generate their own keys.
         .init(arguments: ["--provider", "google-workspace"],
-              refusal: "provider google-workspace generates its own DKIM keys and cannot take one from dkimctl; register its selector instead: dkimctl track --domain DOMAIN --provider google-workspace --selector google"),
+              refusal: "provider google-workspace generates its own DKIM keys and cannot take one from dkimctl; register its selector instead ('dkimctl track --domain DOMAIN --provider google-workspace --selector google')"),
         .init(arguments: ["--provider", "microsoft-365"], refusal: "--provider microsoft-365 --selector selector1"),
         .init(arguments: ["--provider", "brevo"], refusal: "--provider brevo --selector brevo1"),
         .init(arguments: ["--provider", "sendgrid"], refusal: "--provider sendgrid --selector s1"),

@@ -17,17 +17,6 @@ import Testing
         }
     }
 
-    @Test func exampleConfigurationLoads() throws {
-        let configuration = try ConfigurationFile.parse(ConfigurationExample.text)
-        #expect(configuration.domains.map(\.domain.ascii) == ["example.org"])
-        let slots = configuration.slots
-        #expect(slots.map { "\($0.provider)/\($0.usage)" } == ["mailgun/notifications", "self-hosted/support"])
-        #expect(slots[1].owner.address == "helpdesk@example.org")
-        #expect(slots[0].owner.address == "mail-team@example.org")
-        #expect(slots[0].rotation.seconds == 182 * 86400 && slots[0].lead.seconds == 14 * 86400 && slots[0].grace.seconds == 7 * 86400)
-        #expect(slots[0].ttl == 1800 && slots[0].stableTTL == 86400 && slots[0].revocation == .emptyP)
-    }
-
     @Test func defaultsApplyAndSlotsOverride() throws {
         let configuration = try ConfigurationFile.parse(
             """

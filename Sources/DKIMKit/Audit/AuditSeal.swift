@@ -109,10 +109,10 @@ public struct AuditSealKey: Sendable {
         do {
             pair = try KeyPair(pem: data)
         } catch {
-            throw DKIMError(.invalidInput, "\(path) is not a PEM private key (make one with 'dkimctl audit seal --init-key FILE')")
+            throw DKIMError(.invalidInput, "\(path) is not a PEM private key", remedy: .createAuditKey)
         }
         guard pair.algorithm == .ed25519 else {
-            throw DKIMError(.invalidInput, "\(path) is a \(pair.algorithm.rawValue) key; audit seals are signed with Ed25519 (make one with --init-key)")
+            throw DKIMError(.invalidInput, "\(path) is a \(pair.algorithm.rawValue) key; audit seals are signed with Ed25519", remedy: .createAuditKey)
         }
         return AuditSealKey(pair: pair)
     }
@@ -135,7 +135,7 @@ public struct AuditSealKey: Sendable {
             begin < end, let der = Data(base64Encoded: lines[(begin + 1)..<end].joined()),
             der.count == spkiPrefix.count + 32, der.prefix(spkiPrefix.count) == spkiPrefix
         else {
-            throw DKIMError(.invalidInput, "not an Ed25519 public key in PEM (-----BEGIN PUBLIC KEY-----, as 'audit seal --init-key' prints)")
+            throw DKIMError(.invalidInput, "not an Ed25519 public key in PEM (-----BEGIN PUBLIC KEY-----)", remedy: .createAuditKey)
         }
         return der.suffix(32)
     }
@@ -205,7 +205,7 @@ public enum SealLog {
                 break
             }
         }
-        if entries.isEmpty { problems.append("\(path) holds no seal: make one with 'dkimctl audit seal --key FILE'") }
+        if entries.isEmpty { problems.append("\(path) holds no seal: seal the register's head with the audit key first") }
         return Verification(
             path: path, sealCount: entries.count, problems: problems,
             lastSealTime: entries.compactMap(\.seal).last?.time)

@@ -18,6 +18,17 @@ public struct AuditFinding: Sendable, Equatable {
     public let domain: String
     public let selector: String
     public let message: String
+    /// What fixes it, when there is a known step (the front end words it).
+    public let remedy: Remedy?
+
+    public init(severity: FindingSeverity, rule: String, domain: String, selector: String, message: String, remedy: Remedy? = nil) {
+        self.severity = severity
+        self.rule = rule
+        self.domain = domain
+        self.selector = selector
+        self.message = message
+        self.remedy = remedy
+    }
 }
 
 /// The rules `dkimctl audit` applies, with their severity and source.
@@ -178,9 +189,10 @@ public struct ComplianceAuditor: Sendable {
 
     func audit(_ key: RegisteredKey, lastCheck: CheckSummary?, at now: Date) -> AuditedKey {
         var findings: [AuditFinding] = []
-        func find(_ rule: AuditRule, _ message: String, severity: FindingSeverity? = nil) {
+        func find(_ rule: AuditRule, _ message: String, severity: FindingSeverity? = nil, remedy: Remedy? = nil) {
             findings.append(AuditFinding(
-                severity: severity ?? rule.severity, rule: rule.rawValue, domain: key.domain.ascii, selector: key.selector.name, message: message))
+                severity: severity ?? rule.severity, rule: rule.rawValue, domain: key.domain.ascii, selector: key.selector.name, message: message,
+                remedy: remedy))
         }
         let live = key.state != .revoked
         let policy = configuration.effectivePolicy(for: key)
@@ -203,7 +215,7 @@ public struct ComplianceAuditor: Sendable {
                  severity: key.kind == .external ? .warning : .error)
         }
         if live, Self.isPlaceholder(key.owner) {
-            find(.noOwner, "the slot \(key.provider)/\(key.usage) has no owner ('\(key.owner)'): set one with --owner")
+            find(.noOwner, "the slot \(key.provider)/\(key.usage) has no owner ('\(key.owner)')", remedy: .recordDefaultOwner)
         }
         let schedule = SlotSchedule(policy: policy)
         if key.state == .active, key.kind == .local, let expires = key.expiresAt {
@@ -226,11 +238,13 @@ public struct ComplianceAuditor: Sendable {
         if [.pending, .published, .active, .retired].contains(key.state) {
             switch privateKey {
             case .missing:
-                find(.privateKeyMissing, "private key file \(key.privateKeyPath ?? "-") is missing: the key cannot sign; rotate it (dkimctl rotate --emergency)")
+                find(.privateKeyMissing, "private key file \(key.privateKeyPath ?? "-") is missing: the key cannot sign; rotate it at once",
+                    remedy: .emergencyRotation(selector: key.selector.name, domain: key.domain.ascii, reason: "key file lost"))
             case .unsafeMode(let mode):
                 find(.privateKeyUnsafe, "private key file \(key.privateKeyPath ?? "-") has mode 0\(String(mode, radix: 8)): chmod 600 it and treat the key as exposed")
             case .outsideState:
-                find(.privateKeyUnsafe, "the registry's private key path '\(key.privateKeyPath ?? "-")' leads outside the state directory's keys/: the registry was edited (dkimctl audit verify)")
+                find(.privateKeyUnsafe, "the registry's private key path '\(key.privateKeyPath ?? "-")' leads outside the state directory's keys/: the registry was edited",
+                    remedy: .verifyRegister)
             default: break
             }
         }
@@ -238,7 +252,8 @@ public struct ComplianceAuditor: Sendable {
             if let graceEnd = schedule.graceEnd(of: key), let retired = key.retiredAt, now > graceEnd,
                 let server = servesKey(key, checker)
             {
-                find(.retiredStillPublished, "retired \(Timestamp.day(retired)), grace \(policy.grace) over, and \(server) still serves its record: revoke it (dkimctl revoke)")
+                find(.retiredStillPublished, "retired \(Timestamp.day(retired)), grace \(policy.grace) over, and \(server) still serves its record: revoke it",
+                    remedy: .revoke(selector: key.selector.name, domain: key.domain.ascii, immediately: false, reason: nil))
             }
             if key.state == .revoked, let server = servesKey(key, checker) {
                 find(.revokedStillLive, "revoked, but \(server) still serves its public key: withdraw the record")
@@ -295,7 +310,8 @@ public struct ComplianceAuditor: Sendable {
                 finding: AuditFinding(
                     severity: AuditRule.unknownSelectorLive.severity, rule: AuditRule.unknownSelectorLive.rawValue, domain: domain.ascii,
                     selector: candidate,
-                    message: "\(served.server) serves a DKIM key (\(fingerprint)) the registry does not know: track it (dkimctl track) or withdraw it")))
+                    message: "\(served.server) serves a DKIM key (\(fingerprint)) the registry does not know: track it or withdraw it",
+                    remedy: .track(provider: nil, selector: candidate))))
         }
         return found
     }

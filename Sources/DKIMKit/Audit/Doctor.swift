@@ -6,11 +6,11 @@ public struct DoctorCheck: Sendable, Equatable {
     public let name: String
     public let ok: Bool
     public let message: String
-    /// The command (or step) that fixes it; nil when nothing is wrong.
-    public let fix: String?
+    /// The steps that fix it, in order; empty when nothing is wrong.
+    public let fix: [Remedy]
 
-    static func ok(_ name: String, _ message: String) -> DoctorCheck { DoctorCheck(name: name, ok: true, message: message, fix: nil) }
-    static func problem(_ name: String, _ message: String, fix: String) -> DoctorCheck {
+    static func ok(_ name: String, _ message: String) -> DoctorCheck { DoctorCheck(name: name, ok: true, message: message, fix: []) }
+    static func problem(_ name: String, _ message: String, fix: Remedy...) -> DoctorCheck {
         DoctorCheck(name: name, ok: false, message: message, fix: fix)
     }
 }
@@ -36,7 +36,7 @@ public struct Doctor: Sendable {
     public func run() -> [DoctorCheck] {
         var checks: [DoctorCheck] = []
         guard FileManager.default.fileExists(atPath: state.path) else {
-            return [.problem("state-directory", "\(state.path) does not exist", fix: "dkimctl init --state-dir \(state.path) --owner ADDR")]
+            return [.problem("state-directory", "\(state.path) does not exist", fix: .initialize(stateDirectory: state.path, withOwner: true))]
         }
         checks.append(mode(state.path, what: "state directory", name: "state-directory", allowed: 0o700))
         checks.append(mode(state.keysPath, what: "key directory", name: "key-directory", allowed: 0o700))
@@ -46,12 +46,14 @@ public struct Doctor: Sendable {
             var info = stat()
             guard lstat(file, &info) == 0 else { return nil }
             if info.st_mode & S_IFMT != S_IFREG {
-                return .problem("key-file-mode", "\(file) is not a regular file", fix: "mv \(file) /root/quarantine/ (key files must be regular files)")
+                return .problem("key-file-mode", "\(file) is not a regular file", fix: .manual("move \(file) out of the key directory (key files must be regular files)"))
             }
             let mode = info.st_mode & 0o777
             return mode & 0o077 == 0
                 ? nil
-                : .problem("key-file-mode", "key file \(file) has mode 0\(String(mode, radix: 8)): others can read it", fix: "chmod 600 \(file) (and treat the key as exposed: dkimctl rotate --emergency)")
+                : .problem(
+                    "key-file-mode", "key file \(file) has mode 0\(String(mode, radix: 8)): others can read it, so treat the key as exposed",
+                    fix: .manual("chmod 600 \(file)"), .emergencyRotation(selector: nil, domain: nil, reason: nil))
         }
         checks += unsafe.isEmpty ? [.ok("key-file-mode", "\(files.count) key file(s), all mode 0600")] : unsafe
 
@@ -76,11 +78,15 @@ public struct Doctor: Sendable {
         do {
             let chain = try registry.verifyEventChain()
             checks.append(chain.firstBreak.map {
-                .problem("event-chain", $0.problem, fix: "dkimctl audit verify; keep this registry file as evidence and compare it with the last backup")
+                .problem(
+                    "event-chain", $0.problem,
+                    fix: .verifyRegister, .manual("keep this registry file as evidence and compare it with the last backup"))
             } ?? .ok("event-chain", "\(chain.eventCount) events, chain intact"))
             let register = try registry.verifyRegister()
             checks.append(register.problems.first.map {
-                .problem("register", $0, fix: "dkimctl audit verify lists every difference; the register was edited outside dkimctl: restore it from the last backup (runbooks/recovery.md)")
+                .problem(
+                    "register", "\($0); the register was edited outside dkimctl",
+                    fix: .verifyRegister, .manual("restore it from the last backup (runbooks/recovery.md)"))
             } ?? .ok("register", "\(register.rowsChecked) rows match the event log, \(register.checksAnchored) DNS checks anchored"))
             checks += try keyFileChecks(registry, files: files)
         } catch {
@@ -89,20 +95,20 @@ public struct Doctor: Sendable {
         return checks + configurationChecks()
     }
 
-    static func restoreRegistry(_ state: StateDirectory) -> String {
-        "stop cron/scheduler runs, keep the damaged file, then restore \(state.registryPath) from the last backup (runbooks/recovery.md); "
-            + "sqlite3 \(state.registryPath) .recover | sqlite3 recovered.sqlite salvages what it can"
+    static func restoreRegistry(_ state: StateDirectory) -> Remedy {
+        .manual("stop cron/scheduler runs, keep the damaged file, then restore \(state.registryPath) from the last backup (runbooks/recovery.md); "
+            + "sqlite3 \(state.registryPath) .recover | sqlite3 recovered.sqlite salvages what it can")
     }
 
     private func mode(_ path: String, what: String, name: String, allowed: mode_t) -> DoctorCheck {
         var info = stat()
         guard stat(path, &info) == 0 else {
-            return .problem(name, "\(what) \(path) is missing", fix: "dkimctl init --state-dir \(state.path) (creates what is missing, keeps what exists)")
+            return .problem(name, "\(what) \(path) is missing", fix: .initialize(stateDirectory: state.path, withOwner: false))
         }
         let mode = info.st_mode & 0o777
         return mode & ~allowed == 0
             ? .ok(name, "\(what) \(path) has mode 0\(String(mode, radix: 8))")
-            : .problem(name, "\(what) \(path) has mode 0\(String(mode, radix: 8)) (expected 0\(String(allowed, radix: 8)) at most)", fix: "chmod \(String(allowed, radix: 8)) \(path)")
+            : .problem(name, "\(what) \(path) has mode 0\(String(mode, radix: 8)) (expected 0\(String(allowed, radix: 8)) at most)", fix: .manual("chmod \(String(allowed, radix: 8)) \(path)"))
     }
 
     private func keyFiles() -> [String] {
@@ -116,8 +122,9 @@ public struct Doctor: Sendable {
         let referenced = Set(keys.compactMap { try? state.privateKeyFile(of: $0) })
         for file in files where !referenced.contains(file) {
             checks.append(.problem(
-                "orphan-key-file", "\(file) is a key file no registry row references (left by an interrupted 'new' or 'rotate')",
-                fix: "dkimctl rotate adopts one named for today's selector; otherwise destroy it: shred -u \(file)"))
+                "orphan-key-file",
+                "\(file) is a key file no registry row references (left by an interrupted key creation; the rotation tick adopts one named for today's selector)",
+                fix: .rotate, .manual("otherwise destroy it: shred -u \(file)")))
         }
         for key in keys where [.pending, .published, .active, .retired].contains(key.state) {
             let path: String
@@ -125,13 +132,18 @@ public struct Doctor: Sendable {
                 guard let file = try state.privateKeyFile(of: key), !FileManager.default.fileExists(atPath: file) else { continue }
                 path = file
             } catch let error as DKIMError {
-                checks.append(.problem("key-file-path", error.message, fix: "dkimctl audit verify; restore the registry from the last backup (runbooks/recovery.md)"))
+                checks.append(.problem("key-file-path", error.message, fix: .verifyRegister, .manual("restore the registry from the last backup (runbooks/recovery.md)")))
                 continue
             }
-            let fix = key.state == .active
-                ? "dkimctl rotate --emergency \(key.selector) --domain \(key.domain) --reason 'key file lost' (restore it from backup instead if you can)"
-                : "dkimctl revoke \(key.selector) --domain \(key.domain) --immediately --reason 'key file lost'"
-            checks.append(.problem("missing-key-file", "key \(key.selector) of \(key.domain) is \(key.state.rawValue) but its file \(path) is gone", fix: fix))
+            let message = "key \(key.selector) of \(key.domain) is \(key.state.rawValue) but its file \(path) is gone"
+            checks.append(
+                key.state == .active
+                    ? .problem(
+                        "missing-key-file", message, fix: .manual("restore it from backup if you can; otherwise"),
+                        .emergencyRotation(selector: key.selector.name, domain: key.domain.ascii, reason: "key file lost"))
+                    : .problem(
+                        "missing-key-file", message,
+                        fix: .revoke(selector: key.selector.name, domain: key.domain.ascii, immediately: true, reason: "key file lost")))
         }
         if checks.isEmpty { checks.append(.ok("key-files", "every key file belongs to a registry row and every live key has its file")) }
         return checks
@@ -140,7 +152,7 @@ public struct Doctor: Sendable {
     private func configurationChecks() -> [DoctorCheck] {
         guard FileManager.default.fileExists(atPath: configurationPath) else {
             return configurationRequired
-                ? [.problem("configuration", "\(configurationPath) does not exist", fix: "dkimctl config init --config \(configurationPath)")]
+                ? [.problem("configuration", "\(configurationPath) does not exist", fix: .writeConfiguration(path: configurationPath))]
                 : [.ok("configuration", "no configuration file (\(configurationPath)): rotate has nothing to manage")]
         }
         let configuration: LifecycleConfiguration
@@ -148,7 +160,7 @@ public struct Doctor: Sendable {
             let owner = try? SQLiteRegistry.open(path: state.registryPath, create: false).defaultOwner()
             configuration = try ConfigurationFile.load(path: configurationPath, defaultOwner: owner ?? nil, checkEnvironment: true)
         } catch {
-            return [.problem("configuration", (error as? DKIMError)?.message ?? "\(error)", fix: "fix the line named, then: dkimctl config check --config \(configurationPath)")]
+            return [.problem("configuration", (error as? DKIMError)?.message ?? "\(error)", fix: .manual("fix the line named"), .checkConfiguration(path: configurationPath))]
         }
         var checks: [DoctorCheck] = [.ok("configuration", "\(configurationPath): \(configuration.domains.count) domain(s), \(configuration.slots.count) slot(s)")]
         if let checker {
@@ -167,9 +179,9 @@ public struct Doctor: Sendable {
             (zone, servers) = found
         case .failure(.overrideUnanswered(let failure)):
             let first = checker.nameservers[0]
-            return .problem(name, "\(domain): \(first) does not answer for it: \(failure.reason)", fix: "dig @\(first.address) -p \(first.port) \(domain) SOA; check dns.nameservers in the configuration")
+            return .problem(name, "\(domain): \(first) does not answer for it: \(failure.reason)", fix: .manual("dig @\(first.address) -p \(first.port) \(domain) SOA; check dns.nameservers in the configuration"))
         case .failure(.discovery(let error)):
-            return .problem(name, "\(domain): \(error.description)", fix: "check the resolver (dns.resolvers, /etc/resolv.conf) and the delegation: dig \(domain) NS")
+            return .problem(name, "\(domain): \(error.description)", fix: .manual("check the resolver (dns.resolvers, /etc/resolv.conf) and the delegation: dig \(domain) NS"))
         }
         var silent: [String] = []
         for server in servers {
@@ -183,7 +195,7 @@ public struct Doctor: Sendable {
             }
         }
         guard silent.isEmpty else {
-            return .problem(name, "\(domain): zone \(zone): \(silent.joined(separator: ", ")) did not answer its SOA", fix: "dig @ADDRESS \(zone) SOA from this host; open UDP and TCP port 53 to those servers")
+            return .problem(name, "\(domain): zone \(zone): \(silent.joined(separator: ", ")) did not answer its SOA", fix: .manual("dig @ADDRESS \(zone) SOA from this host; open UDP and TCP port 53 to those servers"))
         }
         return .ok(name, "\(domain): zone \(zone), \(servers.count) authoritative server(s) answer")
     }

@@ -62,7 +62,7 @@ public struct MetricsReport: Sendable {
             lastRotate.samples.append(([], 0))
             sinceRotate.samples.append(([], -1))
         }
-        var findings = Family(name: "dkimctl_audit_findings", help: "Findings of 'dkimctl audit' by severity" + (audit.dnsChecked ? "." : " (rules that need DNS not applied)."))
+        var findings = Family(name: "dkimctl_audit_findings", help: "Findings of the compliance audit by severity" + (audit.dnsChecked ? "." : " (rules that need DNS not applied)."))
         for severity in FindingSeverity.allCases { findings.samples.append(([("severity", severity.rawValue)], Double(audit.count(severity)))) }
         var head = Family(name: "dkimctl_event_head_id", help: "Id of the last event of the registry's event log (0: empty).")
         head.samples.append(([], Double(try registry.eventHead()?.id ?? 0)))

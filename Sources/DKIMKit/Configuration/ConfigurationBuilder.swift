@@ -93,7 +93,7 @@ struct ConfigurationBuilder {
         } else if let defaultOwner {
             owner = defaultOwner
         } else {
-            throw document.error(path, "no owner: set defaults.owner or the slot's owner (or 'dkimctl init --owner')")
+            throw document.error(path, "no owner: set defaults.owner or the slot's owner", remedy: .recordDefaultOwner)
         }
         var algorithm = KeyAlgorithm.rsa
         if let (text, where_) = pick(\.algorithm, .algorithm) { algorithm = try at(where_) { try KeyAlgorithm(parsing: text) } }

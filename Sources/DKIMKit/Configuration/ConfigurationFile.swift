@@ -14,7 +14,7 @@ public enum ConfigurationFile {
     ///   (TSIG secret files and their modes, hook commands on `PATH`).
     public static func load(path: String, defaultOwner: Owner? = nil, checkEnvironment: Bool = true) throws -> LifecycleConfiguration {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw DKIMError(.notFound, "configuration file \(path) does not exist or cannot be read (create one with 'dkimctl config init')")
+            throw DKIMError(.notFound, "configuration file \(path) does not exist or cannot be read", remedy: .writeConfiguration(path: nil))
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw DKIMError(.invalidInput, "configuration file \(path) is not UTF-8 text")
@@ -209,9 +209,9 @@ struct ConfigurationDocument {
         return root.mark
     }
 
-    func error(_ path: [ConfigurationPath], _ message: String) -> DKIMError {
+    func error(_ path: [ConfigurationPath], _ message: String, remedy: Remedy? = nil) -> DKIMError {
         let position = mark(at: path).map { "\($0.line):\($0.column): " } ?? ""
-        return DKIMError(.invalidInput, "\(file):\(position)\(ConfigurationPath.describe(path)): \(message)")
+        return DKIMError(.invalidInput, "\(file):\(position)\(ConfigurationPath.describe(path)): \(message)", remedy: remedy)
     }
 
     func error(decoding error: DecodingError) -> DKIMError {

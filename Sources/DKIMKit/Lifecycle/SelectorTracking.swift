@@ -59,11 +59,11 @@ public struct SelectorTracker: Sendable {
     public func track(_ request: TrackRequest, at time: Date) throws -> TrackingOutcome {
         let name = try KeyRecordName(selector: request.selector, domain: request.domain)
         if let existing = try registry.key(selector: request.selector, domain: request.domain) {
-            throw DKIMError(
-                .conflict,
-                existing.kind == .external
-                    ? "selector '\(request.selector)' of \(request.domain) is tracked already (provider \(existing.provider)); 'dkimctl track --refresh' follows it"
-                    : "selector '\(request.selector)' of \(request.domain) is a key dkimctl generated, not a provider-managed one")
+            throw existing.kind == .external
+                ? DKIMError(
+                    .conflict, "selector '\(request.selector)' of \(request.domain) is tracked already (provider \(existing.provider))",
+                    remedy: .refreshTracking)
+                : DKIMError(.conflict, "selector '\(request.selector)' of \(request.domain) is a key dkimctl generated, not a provider-managed one")
         }
         let check = checker.check(name, expecting: ExpectedKey(algorithm: .rsa, publicKey: ""))
         let observation = try Self.observation(name, check).get()

@@ -87,6 +87,6 @@ public struct ProviderCatalog: Sendable, Equatable {
             localKeys: .init(algorithms: KeyAlgorithm.allCases, rsaBits: KeySpecification.rsaSizes),
             managed: [],
             signsOnOwnMTA: true,
-            notes: "our own MTA signs (OpenDKIM, rspamd, Exim): 'dkimctl export mta' writes its signing tables"),
+            notes: "our own MTA signs (OpenDKIM, rspamd, Exim) with the key files; the MTA export writes its signing tables"),
     ]
 }

@@ -104,10 +104,9 @@ public struct ProviderProfile: Sendable, Equatable {
     /// Refuses a key this provider cannot take, saying what it accepts.
     public func check(_ specification: KeySpecification) throws {
         guard let localKeys else {
-            let track = managed.first?.selectors.first.map { " --selector \($0)" } ?? " --selector SELECTOR"
-            throw DKIMError.invalid(
-                "provider \(provider) generates its own DKIM keys and cannot take one from dkimctl; "
-                    + "register its selector instead: dkimctl track --domain DOMAIN --provider \(provider)\(track)")
+            throw DKIMError(
+                .invalidInput, "provider \(provider) generates its own DKIM keys and cannot take one from dkimctl; register its selector instead",
+                remedy: .track(provider: provider.identifier, selector: managed.first?.selectors.first))
         }
         guard localKeys.algorithms.contains(specification.algorithm) else {
             throw DKIMError.invalid(

@@ -279,7 +279,7 @@ extension RegisteredKey {
         guard kind == .local else {
             throw DKIMError(
                 .conflict,
-                "key \(selector) of \(domain) is a selector managed by \(provider) (tracked with 'dkimctl track'): \(what)")
+                "key \(selector) of \(domain) is a tracked selector managed by \(provider): \(what)")
         }
     }
 }

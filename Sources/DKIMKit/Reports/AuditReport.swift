@@ -38,7 +38,7 @@ public enum AuditReport {
         return text
     }
 
-    public static func json(_ result: ComplianceAuditResult) -> String {
+    public static func json(_ result: ComplianceAuditResult, wording: RemedyWording) -> String {
         var writer = JSONWriter(pretty: true)
         writer.beginObject()
         writer.field("generatedAt", Timestamp.iso8601(result.generatedAt))
@@ -62,7 +62,7 @@ public enum AuditReport {
             }
             writer.key("findings")
             writer.beginArray()
-            for finding in audited.findings { write(finding, &writer) }
+            for finding in audited.findings { write(finding, wording, &writer) }
             writer.endArray()
             writer.endObject()
         }
@@ -79,19 +79,20 @@ public enum AuditReport {
         writer.endArray()
         writer.key("findings")
         writer.beginArray()
-        for finding in result.findings { write(finding, &writer) }
+        for finding in result.findings { write(finding, wording, &writer) }
         writer.endArray()
         writer.endObject()
         return writer.text + "\n"
     }
 
-    private static func write(_ finding: AuditFinding, _ writer: inout JSONWriter) {
+    private static func write(_ finding: AuditFinding, _ wording: RemedyWording, _ writer: inout JSONWriter) {
         writer.beginObject()
         writer.field("severity", finding.severity.rawValue)
         writer.field("rule", finding.rule)
         writer.field("domain", finding.domain)
         writer.field("selector", finding.selector)
         writer.field("message", finding.message)
+        writer.field("remedy", finding.remedy.map(wording.step))
         writer.field("source", AuditRule(rawValue: finding.rule)?.source)
         writer.endObject()
     }
@@ -116,20 +117,20 @@ public enum AuditReport {
 
     static func summary(_ result: ComplianceAuditResult) -> String {
         "\(result.keys.count) key(s), \(result.count(.error)) error(s), \(result.count(.warning)) warning(s)"
-            + (result.dnsChecked ? "" : "; DNS not checked (--no-dns): the DNS rules were not applied")
+            + (result.dnsChecked ? "" : "; DNS not checked: the DNS rules were not applied")
     }
 
-    public static func table(_ result: ComplianceAuditResult) -> String {
+    public static func table(_ result: ComplianceAuditResult, wording: RemedyWording) -> String {
         var text = KeyReport.table(header: tableColumns, rows: result.keys.map(tableRow))
         text += "\nFindings:\n"
         if result.findings.isEmpty { text += "  none\n" }
         for finding in result.findings {
-            text += "  \(finding.severity.rawValue) [\(finding.rule)] \(finding.selector)._domainkey.\(finding.domain): \(finding.message)\n"
+            text += "  \(finding.severity.rawValue) [\(finding.rule)] \(finding.selector)._domainkey.\(finding.domain): \(wording.message(finding.message, finding.remedy))\n"
         }
         return text + "\n" + summary(result) + "\n"
     }
 
-    public static func markdown(_ result: ComplianceAuditResult) -> String {
+    public static func markdown(_ result: ComplianceAuditResult, wording: RemedyWording) -> String {
         // Markdown renders inline HTML: values (owners, DNS answers) are escaped, never markup.
         func cell(_ text: String) -> String {
             TextEscaping.controlCharactersEscaped(text).replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
@@ -144,7 +145,7 @@ public enum AuditReport {
         text += "\n## Findings\n\n"
         if result.findings.isEmpty { text += "None.\n" }
         for finding in result.findings {
-            text += "- **\(finding.severity.rawValue)** `\(finding.rule)` — `\(finding.selector)._domainkey.\(finding.domain)`: \(cell(finding.message))"
+            text += "- **\(finding.severity.rawValue)** `\(finding.rule)` — `\(finding.selector)._domainkey.\(finding.domain)`: \(cell(wording.message(finding.message, finding.remedy)))"
             text += " _(\(AuditRule(rawValue: finding.rule)?.source ?? ""))_\n"
         }
         return text

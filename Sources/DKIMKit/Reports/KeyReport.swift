@@ -119,7 +119,7 @@ public enum KeyReport {
 
     // MARK: show
 
-    public static func showText(_ key: RegisteredKey, events: [RegistryEvent], checks: [StoredCheck] = []) -> String {
+    public static func showText(_ key: RegisteredKey, events: [RegistryEvent], checks: [StoredCheck] = [], wording: RemedyWording) -> String {
         var fields: [(String, String)] = [
             ("Name", key.recordName.absolute), ("Domain", key.domain.ascii), ("Selector", key.selector.name),
             ("Provider", key.provider.identifier), ("Usage", key.usage.name), ("Owner", key.owner.address),
@@ -145,7 +145,7 @@ public enum KeyReport {
         }
         text += table(header: ["TIME", "ACTOR", "ACTION", "STATE", "DETAILS"], rows: rows)
         text += "\nDNS checks (latest first):\n"
-        text += checks.isEmpty ? "none yet ('dkimctl verify' runs one)\n" : CheckReport.storedText(checks)
+        text += checks.isEmpty ? wording.message("none yet", .verifyPublication) + "\n" : CheckReport.storedText(checks)
         return text
     }
 

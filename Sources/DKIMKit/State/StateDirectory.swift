@@ -76,7 +76,7 @@ public struct StateDirectory: Sendable, Equatable {
         guard let stored = key.privateKeyPath else { return nil }
         let refusal = DKIMError(
             .unsafePermissions,
-            "the registry's private key path '\(TextEscaping.controlCharactersEscaped(stored))' of \(key.selector) (\(key.domain)) leads outside \(keysPath); refusing to touch it (run 'dkimctl audit verify': was the registry edited?)")
+            "the registry's private key path '\(TextEscaping.controlCharactersEscaped(stored))' of \(key.selector) (\(key.domain)) leads outside \(keysPath); refusing to touch it: was the registry edited?", remedy: .verifyRegister)
         let candidate: String
         if stored.hasPrefix("/") {
             candidate = stored

@@ -60,7 +60,7 @@ public struct TemplateLibrary: Sendable {
     /// Renders the template `name` with `context` (dictionaries, arrays, strings, numbers, booleans).
     public func render(_ name: String, _ context: [String: Any]) throws -> String {
         guard let text = library.render(context, withTemplate: name) else {
-            throw DKIMError(.notFound, "no template named '\(name)' (see 'dkimctl templates list')")
+            throw DKIMError(.notFound, "no template named '\(name)'", remedy: .listTemplates)
         }
         return text
     }

@@ -86,10 +86,10 @@ extension DKIMCtl {
                 let result = try auditor.run(domain: domain, since: since, at: context.now)
                 let text: String
                 switch format {
-                case .table: text = AuditReport.table(result)
+                case .table: text = AuditReport.table(result, wording: .commandLine)
                 case .csv: text = AuditReport.csv(result)
-                case .json: text = AuditReport.json(result)
-                case .markdown: text = AuditReport.markdown(result)
+                case .json: text = AuditReport.json(result, wording: .commandLine)
+                case .markdown: text = AuditReport.markdown(result, wording: .commandLine)
                 }
                 try output.write(text)
                 if result.count(.error) > 0 { throw ExitCode(3) }
@@ -153,7 +153,7 @@ extension DKIMCtl {
                             throw DKIMError(.notFound, "cannot read the audit public key \(path)" + (publicKeys.isEmpty ? " (pass --public-key FILE)" : ""))
                         }
                         do { return try AuditSealKey.rawPublicKey(pem: text) } catch let error as DKIMError {
-                            throw DKIMError(.invalidInput, "\(path): \(error.message)")
+                            throw DKIMError(.invalidInput, "\(path): \(error.message)", remedy: error.remedy)
                         }
                     }
                     sealCheck = try SealLog.verify(context.state.sealsLogPath, publicKeys: keys) { try context.registry.eventHash(id: $0) }

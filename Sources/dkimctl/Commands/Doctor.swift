@@ -41,7 +41,7 @@ extension DKIMCtl {
                 configurationRequired: configurationFile.path != nil,
                 checker: noDNS ? nil : try dns.checker(defaults: settings)
             ).run()
-            Output.standard.write(format == .json ? DoctorReport.json(checks) : DoctorReport.text(checks))
+            Output.standard.write(format == .json ? DoctorReport.json(checks, wording: .commandLine) : DoctorReport.text(checks, wording: .commandLine))
             if checks.contains(where: { !$0.ok }) { throw ExitCode.failure }
         }
     }

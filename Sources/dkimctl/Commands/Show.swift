@@ -29,7 +29,7 @@ extension DKIMCtl {
             let events = try context.registry.events(forKey: key.id)
             let checks = try context.registry.checks(forKey: key.id, limit: checkCount)
             switch format {
-            case .text: Output.standard.write(KeyReport.showText(key, events: events, checks: checks))
+            case .text: Output.standard.write(KeyReport.showText(key, events: events, checks: checks, wording: .commandLine))
             case .json: Output.standard.write(KeyReport.showJSON(key, events: events, checks: checks))
             }
         }

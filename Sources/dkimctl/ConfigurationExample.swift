@@ -1,7 +1,7 @@
 /// The commented configuration `dkimctl config init` writes. It must load as is
 /// (a test checks it), so everything that needs a file or a server is commented out.
-public enum ConfigurationExample {
-    public static let text = """
+enum ConfigurationExample {
+    static let text = """
         # dkimctl configuration: what 'dkimctl rotate' and 'dkimctl scheduler' manage.
         # Check it with 'dkimctl config check'; preview with 'dkimctl rotate --dry-run'.
         # Unknown keys and wrong types are errors. Durations: 90s, 15m, 12h, 30d, 2w.
