@@ -24,11 +24,15 @@ let package = Package(
         .systemLibrary(name: "CLDNS", pkgConfig: "ldns", providers: [.apt(["libldns-dev"])]),
         // prctl(2) and setrlimit(2): no core dump of a process holding private keys.
         .systemLibrary(name: "CProcess"),
+        // The registry's connection settings GRDB cannot make (sqlite3_db_config is variadic)
+        // and a VFS that skips a wasted directory sync, on the libsqlite3 GRDB uses.
+        .target(name: "CSQLiteShim", linkerSettings: [.linkedLibrary("sqlite3")]),
         .target(
             name: "DKIMKit",
             dependencies: [
                 "COpenSSL",
                 "CProcess",
+                "CSQLiteShim",
                 "CIDN2",
                 "CLDNS",
                 .product(name: "GRDB", package: "GRDB.swift"),

@@ -9,7 +9,8 @@ if [[ "${1:-}" == "--tests" ]]; then
     # opendkim-tools: opendkim-testkey reads the exported KeyTable (template tests).
     # python3-prometheus-client: its parser reads the output of `dkimctl metrics`.
     # python3-dnspython: the hostile DNS server of the evidence tests.
-    packages+=(bind9 bind9-utils bind9-dnsutils python3 iproute2 systemd opendkim-tools python3-prometheus-client python3-dnspython)
+    # strace: counts the syncs a command makes (at most three for a new key).
+    packages+=(bind9 bind9-utils bind9-dnsutils python3 iproute2 systemd opendkim-tools python3-prometheus-client python3-dnspython strace)
 fi
 
 missing=()

@@ -372,12 +372,7 @@ import Testing
         let (scratch, dkimctl) = try world()
         defer { withExtendedLifetime(scratch) {} }
         // Overwrite the middle of the file: pages SQLite will find broken.
-        let registry = dkimctl.stateDirectory + "/registry.sqlite"
-        let handle = try #require(FileHandle(forUpdatingAtPath: registry))
-        let size = try handle.seekToEnd()
-        try handle.seek(toOffset: 4096)
-        try handle.write(contentsOf: Data(repeating: 0xA5, count: Int(min(size - 4096, 8192))))
-        try handle.close()
+        try RegistryTampering.damage(dkimctl.stateDirectory + "/registry.sqlite", offset: 4096, count: 8192)
         let result = try dkimctl.run(["doctor", "--format", "json", "--no-dns"])
         #expect(result.status == 1)
         let integrity = try #require(try checks(result).first { $0["name"] as? String == "registry-integrity" })

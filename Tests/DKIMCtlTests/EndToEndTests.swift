@@ -219,6 +219,32 @@ import Testing
         #expect(DirectorySnapshot(directory.path, ignoring: ["-shm"]) == before)
     }
 
+    /// A new key costs three syncs, each named: the key file, the key directory (the file's
+    /// name), and the registry's one commit (its WAL). No checkpoint when the registry closes.
+    @Test func newSyncsTheKeyFileItsDirectoryAndOneCommit() throws {
+        let (directory, dkimctl) = try initialised()
+        for usage in ["noreply", "support"] {
+            let trace = directory.file("strace-\(usage).txt")
+            let traced = try ProcessRunner.run(
+                "/usr/bin/strace",
+                ["-f", "-qq", "-y", "-e", "trace=fsync,fdatasync,syncfs,sync_file_range,sync,msync", "-o", trace, dkimctl.path,
+                 "new", "--provider", "self-hosted", "--domain", "example.org", "--usage", usage, "--algorithm", "ed25519",
+                 "--state-dir", dkimctl.stateDirectory],
+                environment: dkimctl.environment)
+            #expect(traced.status == 0, "\(traced.standardError)")
+            let calls = try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n").filter { !$0.contains("resumed>") }
+            let state = URL(fileURLWithPath: dkimctl.stateDirectory).resolvingSymlinksInPath().path
+            #expect(calls.count <= 3, "\(usage): \(calls.count) syncs:\n\(calls.joined(separator: "\n"))")
+            #expect(calls.contains { $0.contains("<\(state)/keys/") && $0.contains(".pem") }, "\(calls)")
+            #expect(calls.contains { $0.contains("<\(state)/keys>") }, "\(calls)")
+            #expect(calls.contains { $0.contains("<\(state)/registry.sqlite-wal>") }, "\(calls)")
+        }
+        // What was committed to the WAL alone is there for the next command.
+        let listed = try dkimctl.run(["list", "--format", "csv"])
+        #expect(listed.standardOutput.split(whereSeparator: \.isNewline).count == 3, "\(listed.standardOutput)\(listed.standardError)")
+        #expect(try dkimctl.run(["audit", "verify"]).status == 0)
+    }
+
     @Test func aMissingOwnerIsRefused() throws {
         let (directory, dkimctl) = try initialised(owner: nil)
         let before = DirectorySnapshot(directory.path, ignoring: ["-shm"])
@@ -258,7 +284,8 @@ import Testing
         try expectRefusal(newKey, mentioning: "fix with: chmod 600 \(state.keysPath)/\(keyFile)")
         chmod(state.keysPath + "/" + keyFile, 0o600)
 
-        // A registry that is not a database: reported, never "repaired".
+        // A registry that is not a database (its WAL gone with it): reported, never "repaired".
+        for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: state.registryPath + suffix) }
         try Data(repeating: 0x42, count: 4096).write(to: URL(fileURLWithPath: state.registryPath))
         try expectRefusal(newKey, mentioning: "registry \(state.registryPath) cannot be opened")
         try expectRefusal(["list"], mentioning: "cannot be opened")

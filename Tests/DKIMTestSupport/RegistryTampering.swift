@@ -20,4 +20,23 @@ public enum RegistryTampering {
         let result = try ProcessRunner.run("/usr/bin/python3", ["-c", script, path, sql, ignoringChecks ? "1" : "0"])
         guard result.status == 0 else { throw TestSupportError("tampering with \(path) failed: \(result.standardError)") }
     }
+
+    /// Damages the registry as a failing disk would: its WAL is first folded into the file
+    /// and emptied (dkimctl leaves the last commits in the WAL), so the overwritten pages
+    /// are the ones SQLite reads; then `count` bytes from `offset` become 0xA5.
+    public static func damage(_ path: String, offset: UInt64, count: Int) throws {
+        let checkpoint = try ProcessRunner.run("/usr/bin/python3", ["-c", """
+            import sqlite3, sys
+            db = sqlite3.connect(sys.argv[1])
+            busy, log, folded = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            sys.exit(1 if busy or log != folded else 0)
+            """, path])
+        guard checkpoint.status == 0 else { throw TestSupportError("folding the WAL of \(path) failed: \(checkpoint.standardError)") }
+        guard let handle = FileHandle(forUpdatingAtPath: path) else { throw TestSupportError("cannot open \(path)") }
+        defer { try? handle.close() }
+        let size = try handle.seekToEnd()
+        guard size > offset else { throw TestSupportError("\(path) has \(size) bytes, nothing at \(offset)") }
+        try handle.seek(toOffset: offset)
+        try handle.write(contentsOf: Data(repeating: 0xA5, count: min(Int(size - offset), count)))
+    }
 }

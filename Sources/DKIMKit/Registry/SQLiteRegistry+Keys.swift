@@ -164,11 +164,44 @@ extension SQLiteRegistry {
             }
         }
 
+        /// Spelled out: deriving it from the case name (`String(describing:)`) costs a
+        /// runtime conformance scan of the whole binary on every start.
         private var column: String {
             switch self {
+            case .id: "id"
             case .slotID: "slot_id"
+            case .domain: "domain"
+            case .provider: "provider"
+            case .usage: "usage"
+            case .owner: "owner"
+            case .selector: "selector"
+            case .algorithm: "algorithm"
+            case .bits: "bits"
+            case .state: "state"
+            case .publicKey: "public_key"
+            case .fingerprint: "fingerprint"
+            case .privateKeyPath: "private_key_path"
+            case .ttl: "ttl"
+            case .hashAlgorithms: "hash_algorithms"
+            case .serviceTypes: "service_types"
+            case .flags: "flags"
+            case .notes: "notes"
+            case .createdAt: "created_at"
+            case .publishedAt: "published_at"
+            case .activatedAt: "activated_at"
+            case .expiresAt: "expires_at"
+            case .retiredAt: "retired_at"
+            case .revokedAt: "revoked_at"
+            case .dnsAction: "dns_action"
             case .dnsTTL: "dns_ttl"
-            default: String(describing: self).replacing(/[A-Z]/) { "_" + $0.output.lowercased() }
+            case .dnsPushedAt: "dns_pushed_at"
+            case .deployPending: "deploy_pending"
+            case .privateKeyDisposal: "private_key_disposal"
+            case .privateKeyDisposedAt: "private_key_disposed_at"
+            case .revocationReason: "revocation_reason"
+            case .kind: "kind"
+            case .cnameTarget: "cname_target"
+            case .lastSeenAt: "last_seen_at"
             }
         }
     }

@@ -25,6 +25,7 @@ public struct SQLiteRegistry: KeyRegistry {
             // One connection is all a dkimctl process needs. Unlike a DatabasePool, a
             // queue does not write to the file when it opens, so a refused command
             // leaves the registry byte for byte as it was.
+            try SQLiteConnectionSettings.useVFS()
             let queue = try DatabaseQueue(path: path, configuration: configuration())
             let mode = try queue.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
             if mode != "wal" {
@@ -49,6 +50,8 @@ public struct SQLiteRegistry: KeyRegistry {
         configuration.prepareDatabase { db in
             // The registry is an audit record: every commit reaches the disk.
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // One sync per command that commits once: no checkpoint when it closes.
+            try SQLiteConnectionSettings.skipCheckpointOnClose(db)
         }
         return configuration
     }

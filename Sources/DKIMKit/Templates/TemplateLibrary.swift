@@ -23,27 +23,56 @@ public struct TemplateLibrary: Sendable {
     static let textPragma = "{{% CONTENT_TYPE: TEXT}}\n"
 
     public private(set) var entries: [Entry] = []
-    private var library = MustacheLibrary()
+    /// Parsed on the first render: most commands never render, and parsing every
+    /// embedded template on each start is a measurable share of a `new`.
+    private let library: ParsedOnFirstUse
 
     /// The embedded defaults, then the user directory's templates (if any) by name.
     /// - Throws: `DKIMError.invalidInput` for a missing directory or a template that does
-    ///   not parse, naming the file, line and column.
+    ///   not parse, naming the file, line and column (user templates are parsed here, at once).
     public init(userDirectory: String? = nil) throws {
         var byName: [String: Entry] = [:]
-        for (name, text) in EmbeddedTemplates.all {
-            library.register(try Self.parse(text, file: "Templates/\(name).\(Self.fileExtension) (embedded)"), named: name)
+        for (name, _) in EmbeddedTemplates.all {
             byName[name] = Entry(name: name, file: nil, overridesDefault: false)
         }
+        var user: [(String, MustacheTemplate)] = []
         if let userDirectory {
             for (name, file) in try Self.userFiles(in: userDirectory) {
                 guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
                     throw DKIMError(.invalidInput, "template \(file) cannot be read as UTF-8 text")
                 }
-                library.register(try Self.parse(text, file: file), named: name)
+                user.append((name, try Self.parse(text, file: file)))
                 byName[name] = Entry(name: name, file: file, overridesDefault: byName[name] != nil)
             }
         }
         entries = byName.values.sorted { $0.name < $1.name }
+        library = ParsedOnFirstUse(user: user)
+    }
+
+    /// The Mustache library, built once: the embedded templates the user did not replace, then the user's.
+    private final class ParsedOnFirstUse: @unchecked Sendable {
+        // @unchecked Sendable: `built` is only touched under `lock`.
+        private let lock = NSLock()
+        private let user: [(String, MustacheTemplate)]
+        private var built: MustacheLibrary?
+
+        init(user: [(String, MustacheTemplate)]) {
+            self.user = user
+        }
+
+        func get() throws -> MustacheLibrary {
+            lock.lock()
+            defer { lock.unlock() }
+            if let built { return built }
+            var library = MustacheLibrary()
+            let replaced = Set(user.map(\.0))
+            for (name, text) in EmbeddedTemplates.all where !replaced.contains(name) {
+                library.register(try TemplateLibrary.parse(text, file: "Templates/\(name).\(TemplateLibrary.fileExtension) (embedded)"), named: name)
+            }
+            for (name, template) in user { library.register(template, named: name) }
+            built = library
+            return library
+        }
     }
 
     /// The names of the templates in a group (`record`, `mta/opendkim`), relative to it, sorted.
@@ -59,13 +88,13 @@ public struct TemplateLibrary: Sendable {
 
     /// Renders the template `name` with `context` (dictionaries, arrays, strings, numbers, booleans).
     public func render(_ name: String, _ context: [String: Any]) throws -> String {
-        guard let text = library.render(context, withTemplate: name) else {
+        guard let text = try library.get().render(context, withTemplate: name) else {
             throw DKIMError(.notFound, "no template named '\(name)'", remedy: .listTemplates)
         }
         return text
     }
 
-    private static func parse(_ text: String, file: String) throws -> MustacheTemplate {
+    static func parse(_ text: String, file: String) throws -> MustacheTemplate {
         do {
             return try MustacheTemplate(string: textPragma + text)
         } catch let error as MustacheTemplate.ParserError {

@@ -5,6 +5,7 @@ import Foundation
 extension DKIMCtl {
     struct Activate: DKIMCommand {
         static let configuration = CommandConfiguration(
+            commandName: "activate",
             abstract: "Make a key its slot's signing key, once DNS proves its record.",
             discussion: """
                 Runs the same check as 'verify'. The key becomes published at its first full pass, \

@@ -5,6 +5,7 @@ import Foundation
 extension DKIMCtl {
     struct Audit: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "audit",
             abstract: "Answer an auditor: the register with its findings, the event chain, the events.",
             discussion: """
                 'dkimctl audit' (the 'report' subcommand) lists every key — dkimctl's own and the \
@@ -29,6 +30,7 @@ extension DKIMCtl {
 
         struct Report: DKIMCommand {
             static let configuration = CommandConfiguration(
+                commandName: "report",
                 abstract: "The register of every key with its dates, proof and private key status, then the findings.",
                 discussion: """
                     Rules (severity): weak-key (error; warning for a provider's key) RSA below 2048 bits; \
@@ -177,6 +179,7 @@ extension DKIMCtl {
 
         struct Events: DKIMCommand {
             static let configuration = CommandConfiguration(
+                commandName: "events",
                 abstract: "Export the event log with its hashes (CSV or JSON Lines).",
                 discussion: """
                     Columns: id, time, actor, key_id, domain, selector, action, from_state, to_state, details, \

@@ -5,6 +5,7 @@ import Foundation
 extension DKIMCtl.Audit {
     struct Seal: DKIMCommand {
         static let configuration = CommandConfiguration(
+            commandName: "seal",
             abstract: "Sign the event log's head with an audit key kept outside the state directory.",
             discussion: """
                 A seal says: at this time the log ended at event N with hash H, and the register held K \

@@ -5,11 +5,13 @@ import Foundation
 extension DKIMCtl {
     struct Config: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "config",
             abstract: "Write or check the configuration that 'rotate' and 'scheduler' follow.",
             subcommands: [Init.self, Check.self])
 
         struct Init: ParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "init",
                 abstract: "Write a commented example configuration (refuses to overwrite one).",
                 discussion: """
                     Examples:
@@ -35,6 +37,7 @@ extension DKIMCtl {
 
         struct Check: ParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "check",
                 abstract: "Check the configuration: syntax, keys, values, TSIG secret files, hook commands.",
                 discussion: """
                     Reports the first problem with its file, line, column and key path, and exits 64; \

@@ -6,6 +6,7 @@ extension DKIMCtl {
     /// Not a `DKIMCommand`: it must run, and report, where those refuse to (unsafe modes, a damaged registry).
     struct Doctor: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "doctor",
             abstract: "Check the local installation and say how to fix each problem.",
             discussion: """
                 Looks at: the state directory, key directory, registry and key file modes; the registry \

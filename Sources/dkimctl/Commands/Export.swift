@@ -5,6 +5,7 @@ import Foundation
 extension DKIMCtl {
     struct Export: DKIMCommand {
         static let configuration = CommandConfiguration(
+            commandName: "export",
             abstract: "Render the MTA signing tables of the active keys, or the scheduler's cron/systemd units.",
             discussion: """
                 export mta --format opendkim|rspamd|exim renders the templates under mta/FORMAT/ for the \

@@ -4,6 +4,7 @@ import DKIMKit
 extension DKIMCtl {
     struct Handoff: DKIMCommand {
         static let configuration = CommandConfiguration(
+            commandName: "handoff",
             abstract: "Print the commands that give a key to its provider (Mailgun, Amazon SES BYODKIM).",
             discussion: """
                 Prints a shell script from the provider's handoff/ template: for Mailgun, the domain-keys \

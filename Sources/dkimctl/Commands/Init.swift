@@ -5,6 +5,7 @@ import Foundation
 extension DKIMCtl {
     struct Init: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "init",
             abstract: "Create the state directory, the registry and the key directory.",
             discussion: """
                 Creates the state directory and its keys/ directory with mode 0700 and the \

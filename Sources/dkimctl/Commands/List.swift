@@ -5,6 +5,7 @@ import Foundation
 extension DKIMCtl {
     struct List: DKIMCommand {
         static let configuration = CommandConfiguration(
+            commandName: "list",
             abstract: "List registered keys: the register of selectors, owners and dates.",
             discussion: """
                 Formats: table (for people), json (an array of objects, one per line) and csv \

@@ -4,6 +4,7 @@ import DKIMKit
 extension DKIMCtl {
     struct Metrics: DKIMCommand {
         static let configuration = CommandConfiguration(
+            commandName: "metrics",
             abstract: "Write Prometheus metrics for node_exporter's textfile collector.",
             discussion: """
                 Metrics (all gauges): dkimctl_keys{state,kind}; dkimctl_rotation_due_days per active key \\

@@ -5,6 +5,7 @@ import Foundation
 extension DKIMCtl {
     struct New: DKIMCommand {
         static let configuration = CommandConfiguration(
+            commandName: "new",
             abstract: "Generate a keypair for a sending route and register it as pending.",
             discussion: """
                 Generates the keypair with OpenSSL, checks it by signing and verifying a test \

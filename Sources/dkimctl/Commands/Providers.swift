@@ -4,6 +4,7 @@ import DKIMKit
 extension DKIMCtl {
     struct Providers: DKIMCommand {
         static let configuration = CommandConfiguration(
+            commandName: "providers",
             abstract: "List the provider profiles: who generates keys, what each accepts, its selectors and hand-off.",
             discussion: """
                 'keys' says who generates the keypair: local (dkimctl does, with 'dkimctl new'), \

@@ -4,6 +4,7 @@ import DKIMKit
 extension DKIMCtl {
     struct Record: DKIMCommand {
         static let configuration = CommandConfiguration(
+            commandName: "record",
             abstract: "Print a registered key's DNS record, in any record format.",
             discussion: """
                 Formats are the templates under record/ ('dkimctl templates list'), plus json:

@@ -5,6 +5,7 @@ import Foundation
 extension DKIMCtl {
     struct Retire: DKIMCommand {
         static let configuration = CommandConfiguration(
+            commandName: "retire",
             abstract: "Stop signing with a slot's active key without a successor.",
             discussion: """
                 For a route that is being shut down: the active key becomes retired, the deploy hook \

@@ -5,6 +5,7 @@ import Foundation
 extension DKIMCtl {
     struct Revoke: DKIMCommand {
         static let configuration = CommandConfiguration(
+            commandName: "revoke",
             abstract: "Revoke a key: withdraw its record, run the deploy hook, destroy its private key.",
             discussion: """
                 Without --immediately, only keys that cannot be signing mail still in flight are \

@@ -5,6 +5,7 @@ import Foundation
 extension DKIMCtl {
     struct Rotate: DKIMCommand {
         static let configuration = CommandConfiguration(
+            commandName: "rotate",
             abstract: "Move every configured slot one step further: create, publish, prove, activate, retire, revoke.",
             discussion: """
                 The scheduler tick, for cron or a systemd timer. For each slot of the configuration \

@@ -7,6 +7,7 @@ import Logging
 extension DKIMCtl {
     struct Scheduler: DKIMCommand {
         static let configuration = CommandConfiguration(
+            commandName: "scheduler",
             abstract: "Run the 'rotate' tick on an interval, as a long-running service.",
             discussion: """
                 Runs the same tick as 'dkimctl rotate' every --interval, re-reading the configuration \

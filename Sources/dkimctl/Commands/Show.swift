@@ -4,6 +4,7 @@ import DKIMKit
 extension DKIMCtl {
     struct Show: DKIMCommand {
         static let configuration = CommandConfiguration(
+            commandName: "show",
             abstract: "Show one key, its record and its event history.",
             discussion: """
                 Examples:

@@ -19,7 +19,7 @@ extension DKIMCtl {
             subcommands: [List.self])
 
         struct List: DKIMCommand {
-            static let configuration = CommandConfiguration(abstract: "List every template: name, use, origin.")
+            static let configuration = CommandConfiguration(commandName: "list", abstract: "List every template: name, use, origin.")
 
             @OptionGroup var global: GlobalOptions
             @OptionGroup var configurationFile: ConfigurationOption

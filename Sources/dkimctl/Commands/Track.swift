@@ -4,6 +4,7 @@ import DKIMKit
 extension DKIMCtl {
     struct Track: DKIMCommand {
         static let configuration = CommandConfiguration(
+            commandName: "track",
             abstract: "Register a provider-managed selector, or follow the tracked ones in DNS (--refresh).",
             discussion: """
                 For routes whose key the provider generates (Google Workspace, Microsoft 365, Amazon \

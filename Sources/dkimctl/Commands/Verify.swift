@@ -5,6 +5,7 @@ import Foundation
 extension DKIMCtl {
     struct Verify: DKIMCommand {
         static let configuration = CommandConfiguration(
+            commandName: "verify",
             abstract: "Prove through DNS that key records are published, on every authoritative server.",
             discussion: """
                 Finds the zone holding <selector>._domainkey.<domain> and every address of its \
