@@ -33,13 +33,13 @@ public final class HostileDNSServer: @unchecked Sendable {
         self.address = address
         self.slowAddresses = slowAddresses
         self.spoofAddress = spoofAddress
-        port = try NamedServer.freePort(on: [address, spoofAddress] + slowAddresses)
+        for extra in [address, spoofAddress] + slowAddresses { try NamedServer.ensureLoopbackAddress(extra) }
         directory = try TemporaryDirectory("hostile-dns")
         process = Process()
-        try setKeyRecord("v=DKIM1; k=rsa; p=")
+        try Self.writeKeyRecord("v=DKIM1; k=rsa; p=", to: directory.file("key.json"))
         process.executableURL = URL(fileURLWithPath: python)
         process.arguments =
-            [Self.script, "--zone", zone, "--port", String(port), "--spoof-from", spoofAddress, "--key-file", keyFile, "--listen", address]
+            [Self.script, "--zone", zone, "--port", "0", "--spoof-from", spoofAddress, "--key-file", directory.file("key.json"), "--listen", address]
             + slowAddresses.flatMap { ["--slow", $0] }
         let output = Pipe()
         let log = directory.file("server.log")
@@ -48,17 +48,36 @@ public final class HostileDNSServer: @unchecked Sendable {
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         try process.run()
         NamedServer.running.add(process.processIdentifier)
-        // "ready" once every socket is bound.
-        let line = output.fileHandleForReading.availableData
-        guard String(decoding: line, as: UTF8.self).hasPrefix("ready") else {
-            stop()
+        // "ready PORT" once every socket is bound: the server chose the port and holds it.
+        let line = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
+        guard line.hasPrefix("ready "), let bound = UInt16(line.dropFirst(6).trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            process.terminate()
+            process.waitUntilExit()
+            NamedServer.running.remove(process.processIdentifier)
             let reason = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
             throw TestSupportError("the hostile DNS server did not start: \(reason.suffix(2000))")
+        }
+        port = bound
+    }
+
+    /// The questions the server received for `name` (any case, with or without the final
+    /// dot), as `TYPE@ADDRESS`, in the order they came: how often a client asked, not how long.
+    public func questions(for name: String) -> [String] {
+        let wanted = (name.hasSuffix(".") ? name : name + ".").lowercased()
+        let log = (try? String(contentsOfFile: directory.file("server.log"), encoding: .utf8)) ?? ""
+        return log.split(separator: "\n").compactMap { line in
+            let fields = line.split(separator: " ")
+            guard fields.count == 4, fields[0] == "query", fields[2] == wanted else { return nil }
+            return "\(fields[3])@\(fields[1])"
         }
     }
 
     /// The key record the server serves or forges (a TXT value).
     public func setKeyRecord(_ value: String) throws {
+        try Self.writeKeyRecord(value, to: keyFile)
+    }
+
+    private static func writeKeyRecord(_ value: String, to keyFile: String) throws {
         let data = try JSONSerialization.data(withJSONObject: ["value": value])
         try data.write(to: URL(fileURLWithPath: keyFile + ".tmp"))
         _ = rename(keyFile + ".tmp", keyFile)

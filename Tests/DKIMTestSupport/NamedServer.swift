@@ -2,7 +2,7 @@ import DKIMKit
 import Foundation
 
 /// A real authoritative DNS server for tests: BIND's `named` on a loopback
-/// address and a free high port, in its own temporary directory, started by
+/// address and a high port it binds itself, in its own temporary directory, started by
 /// the test and stopped by its process id when the value goes away.
 public final class NamedServer: @unchecked Sendable {
     // @unchecked Sendable: the fields are set once in init; stop() is idempotent.
@@ -51,25 +51,44 @@ public final class NamedServer: @unchecked Sendable {
         for zone in zones {
             try (zone.text ?? "this is not a zone file\n").write(toFile: directory.file("\(zone.name).zone"), atomically: true, encoding: .utf8)
         }
-        // A probed port may be taken by another process before named binds it: with no port
-        // given, a start that fails because the address is in use is tried again on another.
+        // named binds the port itself: with no port given, a random one is tried and a start
+        // that fails because the port is taken is tried again on another (nothing probes
+        // a port and releases it for named to take later).
         var attempt = 0
         while true {
             attempt += 1
-            let candidate = try port ?? NamedServer.freePort(on: [address])
+            let candidate = port ?? NamedServer.randomPort()
             do {
                 (process, log) = try NamedServer.launch(
                     named, directory: directory, address: address, port: candidate, zones: zones, forwardZones: forwardZones,
                     options: options, keys: keys)
                 self.port = candidate
                 return
-            } catch let error as TestSupportError
-                where port == nil && attempt < 5
-                && (error.description.contains("address in use") || error.description.contains("unable to listen")) {
+            } catch let error as TestSupportError where port == nil && attempt < 10 && error.isPortTaken {
                 continue
             }
         }
     }
+
+    /// Starts servers that must share one port (a zone's nameservers on several loopback
+    /// addresses, reached through one port override): `start` starts every server on the
+    /// port it is given; when one finds the port taken, the ones already started go away
+    /// (and stop) with the closure, and all start again on another port.
+    public static func onOnePort<Servers>(_ start: (UInt16) throws -> Servers) throws -> Servers {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try start(randomPort())
+            } catch let error as TestSupportError where attempt < 10 && error.isPortTaken {
+                continue
+            }
+        }
+    }
+
+    /// A port for a test server to bind, below Linux's ephemeral range (32768–60999) so that
+    /// the kernel does not hand it to an outgoing socket meanwhile.
+    static func randomPort() -> UInt16 { UInt16.random(in: 20_000...32_000) }
 
     /// Writes named.conf for `port`, starts named and waits until it answers for its first zone.
     private static func launch(
@@ -204,38 +223,14 @@ public final class NamedServer: @unchecked Sendable {
             throw TestSupportError("cannot add \(address) to lo (root needed): \(added.standardError)")
         }
     }
-
-    /// A port free for both UDP and TCP on every one of `addresses`.
-    public static func freePort(on addresses: [String]) throws -> UInt16 {
-        for address in addresses { try ensureLoopbackAddress(address) }
-        for _ in 0..<50 {
-            let candidate = UInt16.random(in: 20_000...60_000)
-            if addresses.allSatisfy({ isFree(candidate, on: $0, type: Int32(SOCK_DGRAM.rawValue)) && isFree(candidate, on: $0, type: Int32(SOCK_STREAM.rawValue)) }) {
-                return candidate
-            }
-        }
-        throw TestSupportError("no free port found")
-    }
-
-    private static func isFree(_ port: UInt16, on address: String, type: Int32) -> Bool {
-        let descriptor = socket(AF_INET, type, 0)
-        guard descriptor >= 0 else { return false }
-        defer { close(descriptor) }
-        var socketAddress = sockaddr_in()
-        socketAddress.sin_family = sa_family_t(AF_INET)
-        socketAddress.sin_port = port.bigEndian
-        inet_pton(AF_INET, address, &socketAddress.sin_addr)
-        return withUnsafePointer(to: &socketAddress) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-            }
-        }
-    }
 }
 
 public struct TestSupportError: Error, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
+
+    /// A server could not bind its port: another process holds it.
+    public var isPortTaken: Bool { description.contains("address in use") || description.contains("unable to listen") }
 }
 
 /// Master-file text for test zones.

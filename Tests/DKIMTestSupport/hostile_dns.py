@@ -24,8 +24,15 @@ As a recursive resolver (any RD query) it also serves discovery data:
   manyhosts.test     300 NS hosts
   manyaddresses.test one NS host with 300 A records (the answer needs TCP)
   slowzone.test      --slow-count NS hosts at the --slow addresses, which never answer
+  rendezvous.test    the same NS hosts, which answer (with the key, for any TXT) only
+                     once every one of them has been asked the same round of questions:
+                     servers asked one after another get no answer at all
 
-Prints "ready" on stdout once every socket is bound.
+Every question received is logged to stderr as "query ADDRESS NAME TYPE".
+
+With --port 0 it binds a port the kernel chooses on the first --listen
+address, then that port everywhere else (choosing again if one is taken).
+Prints "ready PORT" on stdout once every socket is bound.
 """
 
 import argparse
@@ -45,6 +52,16 @@ import dns.rdtypes.ANY.TXT
 import dns.rrset
 
 
+LOG_LOCK = threading.Lock()
+
+
+def log(line):
+    """One whole line on stderr: the threads' lines never interleave."""
+    with LOG_LOCK:
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+
+
 def txt_rdata(value):
     data = value.encode()
     chunks = [data[i:i + 255] for i in range(0, len(data), 255)] or [b""]
@@ -56,6 +73,8 @@ class Hostile:
         self.args = args
         self.zone = dns.name.from_text(args.zone)
         self.slow = set(args.slow)
+        # One round of questions per crossing: every slow address must arrive.
+        self.rendezvous = threading.Barrier(max(1, len(args.slow)), timeout=3)
 
     def key(self):
         try:
@@ -90,10 +109,11 @@ class Hostile:
 
     def answer(self, query, local_address, over_tcp):
         """A list of (wire bytes, send from spoof address?) to send back."""
-        if local_address in self.slow:
-            return []
         question = query.question[0]
         name, rdtype = question.name, question.rdtype
+        log(f"query {local_address} {name.to_text().lower()} {dns.rdatatype.to_text(rdtype)}")
+        if local_address in self.slow:
+            return self.meet(query, name, rdtype) if name.is_subdomain(dns.name.from_text("rendezvous.test")) else []
         if query.flags & dns.flags.RD and not name.is_subdomain(self.zone):
             return [(self.resolve(query).to_wire(max_size=65535), False)]
         if rdtype == dns.rdatatype.SOA and name == self.zone:
@@ -187,15 +207,30 @@ class Hostile:
         elif rdtype == dns.rdatatype.A and text == "ns1.manyaddresses.test.":
             response.answer.append(dns.rrset.from_text_list(
                 name, 300, "IN", "A", [f"10.0.{i // 250}.{i % 250 + 1}" for i in range(300)]))
-        elif rdtype == dns.rdatatype.NS and text == "slowzone.test.":
+        elif rdtype == dns.rdatatype.NS and text in ("slowzone.test.", "rendezvous.test."):
             response.answer.append(dns.rrset.from_text_list(
-                name, 300, "IN", "NS", [f"ns{i}.slowzone.test." for i in range(len(self.args.slow))]))
-        elif rdtype == dns.rdatatype.A and text.startswith("ns") and text.endswith(".slowzone.test."):
+                name, 300, "IN", "NS", [f"ns{i}.{text}" for i in range(len(self.args.slow))]))
+        elif rdtype == dns.rdatatype.A and text.startswith("ns") and (text.endswith(".slowzone.test.") or text.endswith(".rendezvous.test.")):
             index = int(text[2:text.index(".")])
             response.answer.append(dns.rrset.from_text(name, 300, "IN", "A", self.args.slow[index]))
         elif rdtype == dns.rdatatype.A and text.endswith(".manyhosts.test."):
             response.answer.append(dns.rrset.from_text(name, 300, "IN", "A", "10.1.0.1"))
         return response
+
+    def meet(self, query, name, rdtype):
+        """Waits until every slow address was asked this round, then answers; else nothing."""
+        try:
+            self.rendezvous.wait()
+        except threading.BrokenBarrierError:
+            self.rendezvous.reset()
+            return []
+        response = self.reply(query)
+        zone = dns.name.from_text("rendezvous.test")
+        if rdtype == dns.rdatatype.SOA and name == zone:
+            response.answer.append(dns.rrset.from_text(zone, 3600, "IN", "SOA", "ns0.rendezvous.test. hostmaster.rendezvous.test. 1 3600 600 86400 300"))
+        elif rdtype == dns.rdatatype.TXT:
+            self.with_key(response, name)
+        return [(response.to_wire(max_size=65535), False)]
 
     # -- sockets ----------------------------------------------------------
 
@@ -244,6 +279,39 @@ class Hostile:
         return data
 
 
+def bind_all(args):
+    """Binds every socket on one port: --port, or with 0 one the kernel chooses."""
+    for _ in range(20):
+        opened = []
+        try:
+            first = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            opened.append(first)
+            first.bind((args.listen[0], args.port))
+            port = first.getsockname()[1]
+            sockets = []
+            for address in args.listen + args.slow:
+                udp = first if address == args.listen[0] and not sockets else socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                if udp is not first:
+                    opened.append(udp)
+                    udp.bind((address, port))
+                tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                opened.append(tcp)
+                tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                tcp.bind((address, port))
+                tcp.listen(16)
+                sockets.append((address, udp, tcp))
+            spoof = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            opened.append(spoof)
+            spoof.bind((args.spoof_from, port))
+            return spoof, sockets
+        except OSError:
+            for sock in opened:
+                sock.close()
+            if args.port != 0:
+                raise
+    raise SystemExit("hostile_dns: no port could be bound on every address")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--zone", required=True)
@@ -254,21 +322,14 @@ def main():
     parser.add_argument("--key-file", required=True)
     args = parser.parse_args()
     hostile = Hostile(args)
-    spoof = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    spoof.bind((args.spoof_from, args.port))
+    spoof, sockets = bind_all(args)
     threads = []
-    for address in args.listen + args.slow:
-        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        udp.bind((address, args.port))
-        tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        tcp.bind((address, args.port))
-        tcp.listen(16)
+    for address, udp, tcp in sockets:
         threads.append(threading.Thread(target=hostile.serve_udp, args=(udp, address, spoof), daemon=True))
         threads.append(threading.Thread(target=hostile.serve_tcp, args=(tcp, address), daemon=True))
     for thread in threads:
         thread.start()
-    print("ready", flush=True)
+    print(f"ready {spoof.getsockname()[1]}", flush=True)
     for thread in threads:
         thread.join()
 

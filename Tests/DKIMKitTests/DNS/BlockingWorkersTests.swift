@@ -4,14 +4,13 @@ import Testing
 
 @Suite struct BlockingWorkersTests {
     @Test func mapKeepsTheItemsOrderAndRunsBlockingWorkSideBySide() {
-        let started = Date()
-        // 64 items that each block 50 ms: sequentially 3.2 s, on 32 threads about 0.1 s.
-        let results = BlockingWorkers.map(Array(0..<64), threads: 32) { item -> Int in
-            usleep(50_000)
-            return item * 2
+        // Each of the first 32 items blocks until 32 items are in flight at once: run one or
+        // two at a time, they would never meet (each gives up after 10 s and says so).
+        let meeting = Rendezvous(parties: 32)
+        let results = BlockingWorkers.map(Array(0..<64), threads: 32) { item -> Int? in
+            meeting.arrive() ? item * 2 : nil
         }
-        #expect(results == (0..<64).map { $0 * 2 })
-        #expect(Date().timeIntervalSince(started) < 1.5, "blocking calls must not run one or two at a time")
+        #expect(results == (0..<64).map { $0 * 2 }, "blocking calls ran one or two at a time")
     }
 
     @Test func streamHandsOverEveryResultOnceAndStopsOnError() throws {
@@ -34,5 +33,29 @@ import Testing
             }
         }
         #expect(consumed == 10)
+    }
+}
+
+/// Counts arrivals; `arrive()` returns once `parties` have arrived (true), or after 10 s (false).
+final class Rendezvous: @unchecked Sendable {
+    // @unchecked Sendable: `arrived` is only touched under `condition`.
+    private let condition = NSCondition()
+    private let parties: Int
+    private var arrived = 0
+
+    init(parties: Int) {
+        self.parties = parties
+    }
+
+    func arrive() -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        arrived += 1
+        condition.broadcast()
+        let deadline = Date().addingTimeInterval(10)
+        while arrived < parties {
+            if !condition.wait(until: deadline) { return arrived >= parties }
+        }
+        return true
     }
 }

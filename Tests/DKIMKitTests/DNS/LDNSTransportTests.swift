@@ -63,13 +63,11 @@ import Testing
         #expect(strings.joined() == value)
     }
 
-    @Test func aServerThatDoesNotAnswerIsAFailureNotAnAnswer() throws {
-        let port = try NamedServer.freePort(on: ["127.0.0.1"])
-        let started = Date()
-        let outcome = transport.query("example.org", .soa, server: DNSServer(address: "127.0.0.1", port: port), recursionDesired: false)
+    @Test(.timeLimit(.minutes(1))) func aServerThatDoesNotAnswerIsAFailureNotAnAnswer() throws {
+        let silent = try HeldPort()
+        let outcome = transport.query("example.org", .soa, server: DNSServer(address: "127.0.0.1", port: silent.port), recursionDesired: false)
         guard case .failure(let reason) = outcome else { Issue.record("expected a failure, got \(outcome)"); return }
         #expect(!reason.isEmpty)
-        #expect(Date().timeIntervalSince(started) < 5)
     }
 
     @Test func systemResolversComeFromResolvConf() throws {

@@ -20,13 +20,7 @@ import Testing
     init() throws {
         ours = try KeyPair.generate(KeySpecification(algorithm: .rsa, bits: 1024))
         other = try KeyPair.generate(KeySpecification(algorithm: .rsa, bits: 1024))
-        port = try NamedServer.freePort(on: ["127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4"])
         let value = "v=DKIM1; k=rsa; p=" + ours.dkimPublicKey
-        provider = try NamedServer(
-            zones: [.init("provider.test", ZoneText.zone("provider.test", nameserverAddress: "127.0.0.2", records: [
-                ZoneText.txt("ext._domainkey", value, ttl: 900),
-            ]))],
-            address: "127.0.0.2", port: port)
         let records = [
             ZoneText.txt("good._domainkey", value),
             ZoneText.txt("wrong._domainkey", "v=DKIM1; k=rsa; p=" + other.dkimPublicKey),
@@ -43,12 +37,21 @@ import Testing
             ZoneText.txt("ktype._domainkey", "v=DKIM1; k=ed25519; p=" + ours.dkimPublicKey),
             ZoneText.txt("spf._domainkey", "v=spf1 -all"), ZoneText.txt("spf._domainkey", value),
         ]
-        primary = try NamedServer(
-            zones: [
-                .init("example.org", ZoneText.zone("example.org", serial: 10, negativeTTL: 240, records: records)),
-                .init("broken.test", nil),
-            ],
-            address: "127.0.0.1", port: port, forwardZones: [(zone: "provider.test", server: provider.server)])
+        // Every server of these tests listens on one port (the discovery's port override).
+        (port, provider, primary) = try NamedServer.onOnePort { port in
+            let provider = try NamedServer(
+                zones: [.init("provider.test", ZoneText.zone("provider.test", nameserverAddress: "127.0.0.2", records: [
+                    ZoneText.txt("ext._domainkey", value, ttl: 900),
+                ]))],
+                address: "127.0.0.2", port: port)
+            let primary = try NamedServer(
+                zones: [
+                    .init("example.org", ZoneText.zone("example.org", serial: 10, negativeTTL: 240, records: records)),
+                    .init("broken.test", nil),
+                ],
+                address: "127.0.0.1", port: port, forwardZones: [(zone: "provider.test", server: provider.server)])
+            return (port, provider, primary)
+        }
     }
 
     /// A copy of example.org one serial behind, without the new records.
@@ -155,8 +158,8 @@ import Testing
     }
 
     @Test func serversThatDoNotAnswerAreNeverAPass() throws {
-        let deadPort = try NamedServer.freePort(on: ["127.0.0.1"])
-        let dead = DNSServer(address: "127.0.0.1", port: deadPort)
+        let silent = try HeldPort()
+        let dead = DNSServer(address: "127.0.0.1", port: silent.port)
         let checker = PublicationChecker(
             transport: transport, discovery: NameserverDiscovery(transport: transport, resolvers: [primary.server]),
             nameservers: [primary.server, dead])

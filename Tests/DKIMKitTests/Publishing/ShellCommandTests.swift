@@ -21,23 +21,18 @@ import Testing
 
     @Test func aBackgroundChildHoldingTheOutputDoesNotKeepTheCallerWaiting() throws {
         let directory = try TemporaryDirectory()
-        let started = Date()
+        // Had the caller waited for the child (30 s), the 20 s limit would have killed it.
         let outcome = try ShellCommand("sleep 30 & echo $! > \(directory.file("child")); echo started", timeout: 20).run(environment: [:])
-        let elapsed = Date().timeIntervalSince(started)
-        #expect(outcome.succeeded && outcome.output == "started")
-        #expect(elapsed < 10, "waited \(elapsed) s for a background child")
+        #expect(outcome.succeeded && !outcome.timedOut && outcome.output == "started")
         let child = try #require(Int32(try String(contentsOfFile: directory.file("child"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
         kill(child, SIGKILL)
     }
 
     @Test func atTheDeadlineTheWholeProcessGroupIsKilled() throws {
         let directory = try TemporaryDirectory()
-        let started = Date()
         let outcome = try ShellCommand("sleep 60 & echo $! > \(directory.file("child")); echo waiting; wait", timeout: 1).run(environment: [:])
-        let elapsed = Date().timeIntervalSince(started)
         #expect(outcome.timedOut && !outcome.succeeded)
         #expect(outcome.summary.hasPrefix("killed after the time limit"))
-        #expect(elapsed < 10, "took \(elapsed) s")
         let child = try #require(Int32(try String(contentsOfFile: directory.file("child"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
         var gone = false
         for _ in 0..<100 where !gone {
