@@ -33,10 +33,9 @@ public struct SelectorPattern: Sendable, Hashable, CustomStringConvertible {
 
     /// The selector for a key of `provider`/`usage` generated at `date`, before any same-day suffix.
     public func selector(provider: Provider, usage: Usage, date: Date) throws -> Selector {
-        let parts = Calendar.utc.dateComponents([.year, .month, .day], from: date)
-        let yyyy = String(format: "%04d", parts.year!)
-        let mm = String(format: "%02d", parts.month!)
-        let dd = String(format: "%02d", parts.day!)
+        // The UTC day as 2026-11-23 (gmtime, not Calendar: ICU's calendar costs milliseconds to set up).
+        let day = Array(Timestamp.day(date))
+        let (yyyy, mm, dd) = (String(day[0..<4]), String(day[5..<7]), String(day[8..<10]))
         let values = [
             "provider": provider.selectorToken, "usage": usage.name,
             "yyyymmdd": yyyy + mm + dd, "yyyymm": yyyy + mm, "yyyy": yyyy, "mm": mm, "dd": dd,
@@ -54,13 +53,4 @@ public struct SelectorPattern: Sendable, Hashable, CustomStringConvertible {
 
     /// The suffixes tried, in order, when a selector is already taken on the same day: "", "b", "c", … "z".
     static let sameDaySuffixes: [String] = [""] + "bcdefghijklmnopqrstuvwxyz".map { String($0) }
-}
-
-extension Calendar {
-    /// A Gregorian calendar in UTC: selectors and audit dates never depend on the machine's time zone.
-    static let utc: Calendar = {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        return calendar
-    }()
 }

@@ -35,13 +35,13 @@ public struct TemplateLibrary: Sendable {
         for (name, _) in EmbeddedTemplates.all {
             byName[name] = Entry(name: name, file: nil, overridesDefault: false)
         }
-        var user: [(String, MustacheTemplate)] = []
+        var user: [String: (text: String, template: MustacheTemplate)] = [:]
         if let userDirectory {
             for (name, file) in try Self.userFiles(in: userDirectory) {
                 guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
                     throw DKIMError(.invalidInput, "template \(file) cannot be read as UTF-8 text")
                 }
-                user.append((name, try Self.parse(text, file: file)))
+                user[name] = (text, try Self.parse(text, file: file))
                 byName[name] = Entry(name: name, file: file, overridesDefault: byName[name] != nil)
             }
         }
@@ -49,29 +49,46 @@ public struct TemplateLibrary: Sendable {
         library = ParsedOnFirstUse(user: user)
     }
 
-    /// The Mustache library, built once: the embedded templates the user did not replace, then the user's.
+    /// The Mustache library, filled as templates are rendered: the one asked for, parsed on
+    /// its first render; every template at once when one may use others (partials `{{>`,
+    /// inheritance `{{<`), since those are found by name while rendering.
     private final class ParsedOnFirstUse: @unchecked Sendable {
-        // @unchecked Sendable: `built` is only touched under `lock`.
+        // @unchecked Sendable: `library`, `registered` and `complete` are only touched under `lock`.
         private let lock = NSLock()
-        private let user: [(String, MustacheTemplate)]
-        private var built: MustacheLibrary?
+        private let user: [String: (text: String, template: MustacheTemplate)]
+        private var library = MustacheLibrary()
+        private var registered: Set<String> = []
+        private var complete = false
+        private static let embedded = Dictionary(uniqueKeysWithValues: EmbeddedTemplates.all.map { ($0.name, $0.text) })
 
-        init(user: [(String, MustacheTemplate)]) {
+        init(user: [String: (text: String, template: MustacheTemplate)]) {
             self.user = user
         }
 
-        func get() throws -> MustacheLibrary {
+        func library(toRender name: String) throws -> MustacheLibrary {
             lock.lock()
             defer { lock.unlock() }
-            if let built { return built }
-            var library = MustacheLibrary()
-            let replaced = Set(user.map(\.0))
-            for (name, text) in EmbeddedTemplates.all where !replaced.contains(name) {
+            if complete || registered.contains(name) { return library }
+            if let text = user[name]?.text ?? Self.embedded[name], !Self.usesOtherTemplates(text) {
+                try register(name)
+            } else {
+                for name in Set(Self.embedded.keys).union(user.keys) where !registered.contains(name) { try register(name) }
+                complete = true
+            }
+            return library
+        }
+
+        private func register(_ name: String) throws {
+            if let parsed = user[name] {
+                library.register(parsed.template, named: name)
+            } else if let text = Self.embedded[name] {
                 library.register(try TemplateLibrary.parse(text, file: "Templates/\(name).\(TemplateLibrary.fileExtension) (embedded)"), named: name)
             }
-            for (name, template) in user { library.register(template, named: name) }
-            built = library
-            return library
+            registered.insert(name)
+        }
+
+        private static func usesOtherTemplates(_ text: String) -> Bool {
+            text.contains("{{>") || text.contains("{{<") || text.contains("{{=")
         }
     }
 
@@ -88,7 +105,7 @@ public struct TemplateLibrary: Sendable {
 
     /// Renders the template `name` with `context` (dictionaries, arrays, strings, numbers, booleans).
     public func render(_ name: String, _ context: [String: Any]) throws -> String {
-        guard let text = try library.get().render(context, withTemplate: name) else {
+        guard let text = try library.library(toRender: name).render(context, withTemplate: name) else {
             throw DKIMError(.notFound, "no template named '\(name)'", remedy: .listTemplates)
         }
         return text
