@@ -120,8 +120,17 @@ public enum KeyKind: String, Sendable, Equatable, CaseIterable {
     case external
 }
 
+/// Where a new key goes: its slot (domain, provider, usage, owner) and its selector.
+public protocol KeyPlacement: Sendable {
+    var domain: DomainName { get }
+    var provider: Provider { get }
+    var usage: Usage { get }
+    var owner: Owner { get }
+    var selector: Selector { get }
+}
+
 /// A provider-managed selector to track, with the key DNS serves for it now.
-public struct ExternalKeyRegistration: Sendable {
+public struct ExternalKeyRegistration: KeyPlacement {
     public var domain: DomainName
     public var provider: Provider
     public var usage: Usage
@@ -159,7 +168,7 @@ public struct ExternalKeyObservation: Sendable, Equatable {
 }
 
 /// What a caller asks the registry to record for a freshly generated key.
-public struct NewKeyRegistration: Sendable {
+public struct NewKeyRegistration: KeyPlacement {
     public var domain: DomainName
     public var provider: Provider
     public var usage: Usage

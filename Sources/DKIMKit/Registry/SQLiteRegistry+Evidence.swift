@@ -40,7 +40,7 @@ extension SQLiteRegistry {
                 """
         ).execute(
             arguments: [
-                keyID, time, actor.name, check.verdict.rawValue, check.recordTTL.map { Int($0) },
+                keyID, Timestamp.databaseForm(time), actor.name, check.verdict.rawValue, check.recordTTL.map { Int($0) },
                 check.negativeTTL.map { Int($0) }, check.problems.map(\.description).joined(separator: "\n"),
             ])
         let checkID = db.lastInsertedRowID
@@ -61,7 +61,7 @@ extension SQLiteRegistry {
             return state == key.state ? nil : try fetchKeys(db, where: "key.id = ?", arguments: [keyID]).first
         }
         try db.cachedStatement(sql: "UPDATE key SET state = 'published', published_at = ? WHERE id = ?")
-            .execute(arguments: [time, keyID])
+            .execute(arguments: [Timestamp.databaseForm(time), keyID])
         try append(
             EventDraft(
                 action: "key.published", keyID: keyID, domain: key.domain.ascii, selector: key.selector.name,

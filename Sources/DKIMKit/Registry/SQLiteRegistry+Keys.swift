@@ -14,13 +14,23 @@ extension SQLiteRegistry {
         }
     }
 
-    public func register(_ registration: NewKeyRegistration, actor: Actor, at time: Date) throws -> RegisteredKey {
+    /// One transaction that registers a key: the time as the registry stores it (whole
+    /// milliseconds), the key's slot found or created (refused if the selector is taken).
+    func registering<T>(
+        _ placement: some KeyPlacement, actor: Actor, at time: Date, _ body: (Database, _ slotID: Int64, _ time: Date) throws -> T
+    ) throws -> T {
         let time = Timestamp.truncatedToMilliseconds(time)
         return try write { db in
-            let domain = registration.domain.ascii
             let slotID = try Self.slotForNewKey(
-                selector: registration.selector, domain: registration.domain, provider: registration.provider,
-                usage: registration.usage, owner: registration.owner, db: db, actor: actor, time: time)
+                selector: placement.selector, domain: placement.domain, provider: placement.provider,
+                usage: placement.usage, owner: placement.owner, db: db, actor: actor, time: time)
+            return try body(db, slotID, time)
+        }
+    }
+
+    public func register(_ registration: NewKeyRegistration, actor: Actor, at time: Date) throws -> RegisteredKey {
+        try registering(registration, actor: actor, at: time) { db, slotID, time in
+            let domain = registration.domain.ascii
             let options = registration.recordOptions
             try db.execute(
                 sql: """
@@ -32,7 +42,7 @@ extension SQLiteRegistry {
                     [
                         slotID, domain, registration.selector.name, registration.algorithm.rawValue, registration.bits,
                         registration.publicKey, registration.fingerprint, registration.privateKeyPath, registration.ttl,
-                    ] + options.columnValues + [time]))
+                    ] + options.columnValues + [Timestamp.databaseForm(time)]))
             let keyID = db.lastInsertedRowID
             try Self.append(
                 EventDraft(
@@ -139,7 +149,7 @@ extension SQLiteRegistry {
         }
         try db.execute(
             sql: "INSERT INTO slot (domain, provider, usage, owner, created_at) VALUES (?, ?, ?, ?, ?)",
-            arguments: [domain, registration.provider.identifier, registration.usage.name, registration.owner.address, time])
+            arguments: [domain, registration.provider.identifier, registration.usage.name, registration.owner.address, Timestamp.databaseForm(time)])
         let slotID = db.lastInsertedRowID
         try append(
             EventDraft(action: "slot.created", slotID: slotID, domain: domain, details: slotDetails.merging(["owner": registration.owner.address]) { $1 }),

@@ -14,7 +14,7 @@ extension SQLiteRegistry {
             let key = try Self.existingKey(db, keyID)
             try db.execute(
                 sql: "UPDATE key SET dns_action = ?, dns_ttl = ?, dns_pushed_at = ? WHERE id = ?",
-                arguments: [action.rawValue, ttl, time, keyID])
+                arguments: [action.rawValue, ttl, Timestamp.databaseForm(time), keyID])
             try Self.append(
                 EventDraft(
                     action: "record.pushed", keyID: keyID, domain: key.domain.ascii, selector: key.selector.name,
@@ -33,7 +33,7 @@ extension SQLiteRegistry {
             }
             try db.execute(
                 sql: "UPDATE key SET state = 'retired', retired_at = ?, deploy_pending = 'retire' WHERE id = ?",
-                arguments: [time, keyID])
+                arguments: [Timestamp.databaseForm(time), keyID])
             var details = ["successor": ""]
             if let reason { details["reason"] = reason }
             try Self.append(
@@ -60,7 +60,7 @@ extension SQLiteRegistry {
             let deploy: String? = [.active, .retired].contains(key.state) ? DeployAction.revoke.rawValue : nil
             try db.execute(
                 sql: "UPDATE key SET state = 'revoked', revoked_at = ?, revocation_reason = ?, deploy_pending = ? WHERE id = ?",
-                arguments: [time, reason, deploy, keyID])
+                arguments: [Timestamp.databaseForm(time), reason, deploy, keyID])
             try Self.append(
                 EventDraft(
                     action: "key.revoked", keyID: keyID, domain: key.domain.ascii, selector: key.selector.name,
@@ -97,7 +97,7 @@ extension SQLiteRegistry {
             if key.privateKeyDisposal != nil { return key }
             try db.execute(
                 sql: "UPDATE key SET private_key_disposal = ?, private_key_disposed_at = ? WHERE id = ?",
-                arguments: [disposal.rawValue, time, keyID])
+                arguments: [disposal.rawValue, Timestamp.databaseForm(time), keyID])
             var details = ["private_key_path": key.privateKeyPath ?? ""]
             if let location { details["revealed_at"] = location }
             try Self.append(
@@ -167,7 +167,7 @@ extension SQLiteRegistry {
                 db, where: "key.slot_id = ? AND key.state = 'active' AND key.id != ?", arguments: [key.slotID, keyID]
             ).first
             if let previous {
-                try db.execute(sql: "UPDATE key SET state = 'retired', retired_at = ? WHERE id = ?", arguments: [time, previous.id])
+                try db.execute(sql: "UPDATE key SET state = 'retired', retired_at = ? WHERE id = ?", arguments: [Timestamp.databaseForm(time), previous.id])
                 try Self.append(
                     EventDraft(
                         action: "key.retired", keyID: previous.id, domain: previous.domain.ascii,
@@ -178,7 +178,7 @@ extension SQLiteRegistry {
             let expires = time.addingTimeInterval(TimeInterval(rotationPeriod.seconds))
             try db.execute(
                 sql: "UPDATE key SET state = 'active', activated_at = ?, expires_at = ?, deploy_pending = 'activate' WHERE id = ?",
-                arguments: [time, expires, keyID])
+                arguments: [Timestamp.databaseForm(time), Timestamp.databaseForm(expires), keyID])
             var details = [
                 "forced": forcedReason == nil ? "false" : "true", "expires_at": Timestamp.iso8601(expires),
                 "rotation_period": rotationPeriod.description,

@@ -6,13 +6,10 @@ import GRDB
 /// public key is whatever DNS serves, and whose changes are events.
 extension SQLiteRegistry {
     public func registerExternal(_ registration: ExternalKeyRegistration, actor: Actor, at time: Date) throws -> RegisteredKey {
-        let time = Timestamp.truncatedToMilliseconds(time)
-        return try write { db in
+        try registering(registration, actor: actor, at: time) { db, slotID, time in
             let domain = registration.domain.ascii
-            let slotID = try Self.slotForNewKey(
-                selector: registration.selector, domain: registration.domain, provider: registration.provider,
-                usage: registration.usage, owner: registration.owner, db: db, actor: actor, time: time)
             let seen = registration.observation
+            let stored = Timestamp.databaseForm(time)
             try db.execute(
                 sql: """
                     INSERT INTO key (slot_id, domain, selector, algorithm, bits, state, public_key, fingerprint, private_key_path,
@@ -22,7 +19,7 @@ extension SQLiteRegistry {
                     """,
                 arguments: StatementArguments(
                     [slotID, domain, registration.selector.name, seen.algorithm.rawValue, seen.bits, seen.record.publicKey, seen.fingerprint, seen.ttl]
-                        + seen.record.options.columnValues + [time, time, time, seen.cnameTarget, time]))
+                        + seen.record.options.columnValues + [stored, stored, stored, seen.cnameTarget, stored]))
             let keyID = db.lastInsertedRowID
             var details = [
                 "provider": registration.provider.identifier, "usage": registration.usage.name,
@@ -58,7 +55,7 @@ extension SQLiteRegistry {
                         """,
                     arguments: StatementArguments(
                         [seen.algorithm.rawValue, seen.bits, seen.record.publicKey, seen.fingerprint, seen.ttl]
-                            + seen.record.options.columnValues + [seen.cnameTarget, time, keyID]))
+                            + seen.record.options.columnValues + [seen.cnameTarget, Timestamp.databaseForm(time), keyID]))
                 var details = [
                     "previous_fingerprint": key.fingerprint, "fingerprint": seen.fingerprint,
                     "algorithm": seen.algorithm.rawValue, "bits": String(seen.bits),
@@ -73,7 +70,7 @@ extension SQLiteRegistry {
                         details: details),
                     db: db, actor: actor, time: time)
             } else {
-                try db.execute(sql: "UPDATE key SET last_seen_at = ? WHERE id = ?", arguments: [time, keyID])
+                try db.execute(sql: "UPDATE key SET last_seen_at = ? WHERE id = ?", arguments: [Timestamp.databaseForm(time), keyID])
                 // Every change of a row is an event, so the register can be replayed from the log.
                 try Self.append(
                     EventDraft(

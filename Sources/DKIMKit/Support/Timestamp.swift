@@ -73,6 +73,18 @@ public enum Timestamp {
         return result
     }
 
+    /// `2026-11-23 16:06:39.682` (UTC, to the nearest millisecond): the form GRDB stores dates in,
+    /// made with gmtime. GRDB's own conversion builds an ICU date formatter and loads time
+    /// zone data, a few milliseconds of every command that writes.
+    public static func databaseForm(_ date: Date) -> String {
+        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        let (seconds, fraction) = milliseconds.quotientAndRemainder(dividingBy: 1000)
+        let whole = fraction < 0 ? seconds - 1 : seconds
+        let text = format(Date(timeIntervalSince1970: TimeInterval(whole)), milliseconds: false)
+        let digits = String(fraction < 0 ? fraction + 1000 : fraction)
+        return String(text.prefix(10)) + " " + String(text.dropFirst(11).dropLast()) + "." + String(repeating: "0", count: 3 - digits.count) + digits
+    }
+
     /// Whole milliseconds: what the registry can store and give back unchanged.
     public static func truncatedToMilliseconds(_ date: Date) -> Date {
         Date(timeIntervalSince1970: (date.timeIntervalSince1970 * 1000).rounded(.down) / 1000)

@@ -1,4 +1,5 @@
 @testable import DKIMKit
+import GRDB
 import Foundation
 import Testing
 
@@ -93,6 +94,23 @@ import Testing
         #expect(try TimeSpan(parsing: "90s").description == "90s")
         for bad in ["3y", "d", "-1d", "1.5d", ""] {
             #expect(throws: DKIMError.self) { try TimeSpan(parsing: bad) }
+        }
+    }
+}
+
+/// dkimctl writes dates in GRDB's storage form itself (no ICU formatter per command):
+/// the same text GRDB would write, so registries stay byte for byte what they were.
+@Suite struct DatabaseTimestampTests {
+    @Test func theDatabaseFormIsGRDBs() throws {
+        var generator = SystemRandomNumberGenerator()
+        var dates = [
+            Date(timeIntervalSince1970: 0), Date(timeIntervalSince1970: 1_795_000_000.123),
+            Date(timeIntervalSince1970: 1_795_000_000.9999), Date(timeIntervalSince1970: -1.5),
+            Timestamp.parse("2026-11-23T16:06:39.682Z")!, Timestamp.parse("2028-02-29T23:59:59.999Z")!,
+        ]
+        for _ in 0..<2000 { dates.append(Date(timeIntervalSince1970: Double.random(in: -2e9...4e9, using: &generator))) }
+        for date in dates {
+            #expect(Timestamp.databaseForm(date) == String.fromDatabaseValue(date.databaseValue), "\(date.timeIntervalSince1970)")
         }
     }
 }
