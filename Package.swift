@@ -24,6 +24,8 @@ let package = Package(
         .systemLibrary(name: "CLDNS", pkgConfig: "ldns", providers: [.apt(["libldns-dev"])]),
         // prctl(2) and setrlimit(2): no core dump of a process holding private keys.
         .systemLibrary(name: "CProcess"),
+        // zlib: gzip and ZIP (deflate) DMARC aggregate reports, inflated with limits.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // The registry's connection settings GRDB cannot make (sqlite3_db_config is variadic)
         // and a VFS that skips a wasted directory sync, on the libsqlite3 GRDB uses.
         .target(name: "CSQLiteShim", linkerSettings: [.linkedLibrary("sqlite3")]),
@@ -33,6 +35,7 @@ let package = Package(
                 "COpenSSL",
                 "CProcess",
                 "CSQLiteShim",
+                "CZlib",
                 "CIDN2",
                 "CLDNS",
                 .product(name: "GRDB", package: "GRDB.swift"),

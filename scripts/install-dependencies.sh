@@ -4,7 +4,7 @@
 #   scripts/install-dependencies.sh --tests  also what the tests use (BIND, its tools)
 set -euo pipefail
 
-packages=(pkg-config libssl-dev openssl libsqlite3-dev libidn2-dev libldns-dev)
+packages=(pkg-config libssl-dev openssl libsqlite3-dev libidn2-dev libldns-dev zlib1g-dev publicsuffix)
 if [[ "${1:-}" == "--tests" ]]; then
     # opendkim-tools: opendkim-testkey reads the exported KeyTable (template tests).
     # python3-prometheus-client: its parser reads the output of `dkimctl metrics`.

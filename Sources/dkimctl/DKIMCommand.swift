@@ -101,3 +101,29 @@ struct KeyReference: ParsableArguments {
 }
 
 extension RecordFormat: ExpressibleByArgument {}
+
+/// A time given on the command line (`--since`): a date or an ISO 8601 time, UTC.
+enum CommandLineDate {
+    /// `2026-05-01` (midnight UTC) or a full ISO 8601 time.
+    static func parse(_ text: String) throws -> Date {
+        if let date = Timestamp.parse(text) ?? Timestamp.parse(text + "T00:00:00Z") { return date }
+        throw DKIMError(.invalidInput, "time '\(text)' is not a date (allowed: YYYY-MM-DD or ISO 8601, e.g. 2026-05-01T00:00:00Z)")
+    }
+
+}
+
+/// `--output FILE`: a report to standard output, or atomically to a file.
+struct OutputFile: ParsableArguments {
+    @Option(name: .customLong("output"), help: ArgumentHelp("Write to this file (atomically) instead of standard output.", valueName: "file"))
+    var path: String?
+
+    /// To standard output, or atomically to the file (mode 0644; a reader never sees half of it).
+    func write(_ text: String) throws {
+        guard let path else {
+            Output.standard.write(text)
+            return
+        }
+        try AtomicFile.write(Data(text.utf8), to: path, mode: 0o644, replacing: true)
+        Output.note("wrote \(path)")
+    }
+}

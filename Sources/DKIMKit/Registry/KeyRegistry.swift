@@ -115,6 +115,16 @@ public protocol KeyRegistry: Sendable {
 
     /// Calls `body` for every event at or after `time` (all when nil), in log order.
     func forEachEvent(since time: Date?, _ body: (RegistryEvent) throws -> Void) throws
+
+    /// Stores a DMARC aggregate report and adds its sightings, with its event, in one
+    /// transaction; false (nothing written) when it was imported before.
+    func importReport(_ report: AggregateReport, sightings: [DKIMSighting: SightingCount], actor: Actor, at time: Date) throws -> Bool
+
+    /// What receivers reported per (`d=`, selector), unknown selectors first.
+    func selectorEvidence(domain: String?, since: String?) throws -> [SelectorEvidence]
+
+    /// How many aggregate reports are stored.
+    func reportCount() throws -> Int
 }
 
 extension KeyRegistry {

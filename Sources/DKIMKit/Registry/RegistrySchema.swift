@@ -167,6 +167,44 @@ enum RegistrySchema {
             try RegisterEvidence.anchorChecks(after: 0, db: db, actor: actor, time: time)
         }
 
+        migrator.registerMigration("v6-dmarc-reports") { db in
+            // Receivers' evidence: each aggregate report once (reporter, report id), and what
+            // its rows say of DKIM summed per day, never the rows themselves.
+            try db.execute(
+                sql: """
+                    CREATE TABLE dmarc_report (
+                        id INTEGER PRIMARY KEY,
+                        reporter TEXT NOT NULL,
+                        report_id TEXT NOT NULL,
+                        begin_at TEXT NOT NULL,
+                        end_at TEXT NOT NULL,
+                        policy_domain TEXT NOT NULL,
+                        adkim TEXT, aspf TEXT, p TEXT, sp TEXT, np TEXT, testing TEXT, pct INTEGER,
+                        rows INTEGER NOT NULL,
+                        messages INTEGER NOT NULL,
+                        imported_at TEXT NOT NULL,
+                        UNIQUE (reporter, report_id)
+                    );
+                    CREATE TRIGGER dmarc_report_append_only_update BEFORE UPDATE ON dmarc_report
+                    BEGIN SELECT RAISE(ABORT, 'imported reports are append-only'); END;
+                    CREATE TABLE dmarc_aggregate (
+                        day TEXT NOT NULL,
+                        policy_domain TEXT NOT NULL,
+                        header_from TEXT NOT NULL,
+                        dkim_domain TEXT NOT NULL,
+                        selector TEXT NOT NULL,
+                        result TEXT NOT NULL,
+                        aligned INTEGER NOT NULL CHECK (aligned IN (0, 1)),
+                        reporter TEXT NOT NULL,
+                        messages INTEGER NOT NULL CHECK (messages >= 0),
+                        source_ips INTEGER NOT NULL CHECK (source_ips >= 0),
+                        last_report_end TEXT NOT NULL,
+                        PRIMARY KEY (day, policy_domain, header_from, dkim_domain, selector, result, aligned, reporter)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX dmarc_aggregate_selector ON dmarc_aggregate (dkim_domain, selector, day);
+                    """)
+        }
+
         return migrator
     }
 }

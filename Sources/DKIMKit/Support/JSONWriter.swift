@@ -51,6 +51,14 @@ public struct JSONWriter {
         needsComma[needsComma.count - 1] = true
     }
 
+    /// A fraction as a JSON number with four decimals (`0.9876`); not finite is `null`.
+    public mutating func field(_ key: String, fraction value: Double) {
+        self.key(key)
+        separator()
+        append(value.isFinite ? String(format: "%.4f", value) : "null")
+        needsComma[needsComma.count - 1] = true
+    }
+
     public mutating func field(_ key: String, _ values: [String]) {
         self.key(key)
         beginArray()

@@ -1,0 +1,42 @@
+import Foundation
+
+/// What receivers said of one DKIM signature on one day: the key the aggregates are
+/// summed under (RFC 7489 rows, per day, policy domain, From domain, `d=`, selector,
+/// result, alignment and reporter).
+public struct DKIMSighting: Hashable, Sendable {
+    /// `YYYY-MM-DD`, the UTC day the report's period begins.
+    public var day: String
+    public var policyDomain: String
+    public var headerFrom: String
+    /// `d=`; empty for messages that carried no DKIM signature.
+    public var dkimDomain: String
+    /// Empty when the receiver did not name it: never taken for one of ours.
+    public var selector: String
+    public var result: String
+    /// `d=` aligned with the From domain under the published `adkim`.
+    public var aligned: Bool
+    public var reporter: String
+}
+
+/// The messages of a sighting, and how many distinct source IPs sent them (in one report).
+public struct SightingCount: Sendable, Equatable {
+    public var messages = 0
+    public var sourceIPs: Set<String> = []
+}
+
+/// Per selector, across days and reporters: what `reports summary` shows.
+public struct SelectorEvidence: Sendable, Equatable {
+    public var dkimDomain: String
+    public var selector: String
+    /// Whether the registry holds a key with this selector for this domain.
+    public var known: Bool
+    public var firstSeen: String
+    public var lastSeen: String
+    public var messages: Int
+    public var passingMessages: Int
+    public var alignedMessages: Int
+    public var reporters: Int
+
+    public var passRate: Double { messages == 0 ? 0 : Double(passingMessages) / Double(messages) }
+    public var alignedShare: Double { messages == 0 ? 0 : Double(alignedMessages) / Double(messages) }
+}

@@ -1,0 +1,188 @@
+/// A pull reader of XML events over bytes in memory: start tags, end tags and text,
+/// element names without their namespace prefix. It never builds a tree, and it is
+/// deliberately small: a DOCTYPE (and so every entity declaration: XXE, billion laughs)
+/// is refused, only the five predefined and numeric character references are decoded,
+/// and nesting, text length and element count are bounded.
+struct XMLEventReader {
+    enum Event: Equatable {
+        case start(String)
+        case end(String)
+        case text(String)
+    }
+
+    private let bytes: [UInt8]
+    private var position = 0
+    private var open: [String] = []
+    private var pendingEnd: String?
+    private var elements = 0
+    private var rootSeen = false
+    private let limits: DMARCReportLimits
+
+    init(_ bytes: [UInt8], limits: DMARCReportLimits) {
+        self.bytes = bytes
+        self.limits = limits
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { position = 3 }
+    }
+
+    /// The next event, or nil at the end of a well-formed document.
+    mutating func next() throws(DMARCReportError) -> Event? {
+        if let name = pendingEnd {
+            pendingEnd = nil
+            return .end(name)
+        }
+        while position < bytes.count {
+            guard bytes[position] == UInt8(ascii: "<") else {
+                let start = position
+                while position < bytes.count, bytes[position] != UInt8(ascii: "<") { position += 1 }
+                let raw = bytes[start..<position]
+                if raw.allSatisfy({ [0x20, 0x09, 0x0A, 0x0D].contains($0) }) { continue }
+                guard !open.isEmpty else { throw .notAReport("text outside the root element at byte \(start)") }
+                return .text(try decode(raw, at: start))
+            }
+            if starts(with: "<?") {
+                try skip(past: "?>", what: "processing instruction")
+            } else if starts(with: "<!--") {
+                try skip(past: "-->", what: "comment")
+            } else if starts(with: "<![CDATA[") {
+                let start = position + 9
+                try skip(past: "]]>", what: "CDATA section")
+                guard !open.isEmpty else { throw .notAReport("CDATA outside the root element") }
+                return .text(String(decoding: bytes[start..<(position - 3)], as: UTF8.self))
+            } else if starts(with: "<!") {
+                throw .unsafe("a DTD or declaration ('<!' at byte \(position)): DTDs and entity declarations are refused (XXE, entity expansion)")
+            } else if starts(with: "</") {
+                position += 2
+                let name = try readName()
+                skipSpace()
+                guard position < bytes.count, bytes[position] == UInt8(ascii: ">") else { throw truncatedOr("malformed end tag </\(name)") }
+                position += 1
+                guard let expected = open.popLast() else { throw .notAReport("end tag </\(name)> without a start tag") }
+                guard expected == name else { throw .notAReport("end tag </\(name)> closes <\(expected)>") }
+                return .end(name)
+            } else {
+                position += 1
+                let name = try readName()
+                let selfClosing = try skipAttributes(of: name)
+                elements += 1
+                if elements > limits.elements { throw .tooLarge("more than \(limits.elements) elements") }
+                if open.isEmpty {
+                    guard !rootSeen else { throw .notAReport("a second root element <\(name)>") }
+                    rootSeen = true
+                }
+                if open.count + 1 > limits.depth { throw .tooLarge("elements nested more than \(limits.depth) deep") }
+                if selfClosing { pendingEnd = name } else { open.append(name) }
+                return .start(name)
+            }
+        }
+        if let unclosed = open.last { throw .notAReport("the document ends inside <\(unclosed)> (truncated)") }
+        if elements == 0 { throw .notAReport("no root element") }
+        return nil
+    }
+
+    private func starts(with prefix: String) -> Bool {
+        let utf8 = Array(prefix.utf8)
+        return position + utf8.count <= bytes.count && bytes[position..<(position + utf8.count)].elementsEqual(utf8)
+    }
+
+    private mutating func skip(past terminator: String, what: String) throws(DMARCReportError) {
+        let utf8 = Array(terminator.utf8)
+        var index = position
+        while index + utf8.count <= bytes.count {
+            if bytes[index] == utf8[0], bytes[index..<(index + utf8.count)].elementsEqual(utf8) {
+                position = index + utf8.count
+                return
+            }
+            index += 1
+        }
+        throw .notAReport("the document ends inside a \(what) (truncated)")
+    }
+
+    private mutating func skipSpace() {
+        while position < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[position]) { position += 1 }
+    }
+
+    /// A name, its namespace prefix dropped: `dmarc:record` → `record`.
+    private mutating func readName() throws(DMARCReportError) -> String {
+        let start = position
+        while position < bytes.count {
+            let byte = bytes[position]
+            if [0x20, 0x09, 0x0A, 0x0D, UInt8(ascii: ">"), UInt8(ascii: "/"), UInt8(ascii: "=")].contains(byte) { break }
+            position += 1
+            if position - start > 256 { throw .tooLarge("an element name longer than 256 bytes") }
+        }
+        guard position > start else { throw truncatedOr("an empty element name at byte \(start)") }
+        var name = bytes[start..<position]
+        if let colon = name.lastIndex(of: UInt8(ascii: ":")) { name = name[(colon + 1)...] }
+        return String(decoding: name, as: UTF8.self)
+    }
+
+    /// Skips a start tag's attributes (namespace declarations and the like); true for `/>`.
+    private mutating func skipAttributes(of name: String) throws(DMARCReportError) -> Bool {
+        while position < bytes.count {
+            switch bytes[position] {
+            case UInt8(ascii: ">"):
+                position += 1
+                return false
+            case UInt8(ascii: "/"):
+                guard position + 1 < bytes.count, bytes[position + 1] == UInt8(ascii: ">") else { throw truncatedOr("malformed tag <\(name)") }
+                position += 2
+                return true
+            case UInt8(ascii: "\""), UInt8(ascii: "'"):
+                let quote = bytes[position]
+                position += 1
+                while position < bytes.count, bytes[position] != quote {
+                    if bytes[position] == UInt8(ascii: "<") { throw .notAReport("'<' inside an attribute value of <\(name)>") }
+                    position += 1
+                }
+                guard position < bytes.count else { throw truncatedOr("") }
+                position += 1
+            default:
+                position += 1
+            }
+        }
+        throw truncatedOr("")
+    }
+
+    private func truncatedOr(_ reason: String) -> DMARCReportError {
+        position >= bytes.count ? .notAReport("the document ends inside a tag (truncated)") : .notAReport(reason)
+    }
+
+    /// Text with its character references decoded; any other entity is refused.
+    private func decode(_ raw: ArraySlice<UInt8>, at offset: Int) throws(DMARCReportError) -> String {
+        if raw.count > limits.textBytes { throw .tooLarge("a text of \(raw.count) bytes (allowed: at most \(limits.textBytes))") }
+        guard raw.contains(UInt8(ascii: "&")) else { return String(decoding: raw, as: UTF8.self) }
+        var output: [UInt8] = []
+        var index = raw.startIndex
+        while index < raw.endIndex {
+            guard raw[index] == UInt8(ascii: "&") else {
+                output.append(raw[index])
+                index += 1
+                continue
+            }
+            guard let semicolon = raw[index...].prefix(12).firstIndex(of: UInt8(ascii: ";")) else {
+                throw .notAReport("a bare '&' at byte \(offset + index - raw.startIndex)")
+            }
+            let reference = String(decoding: raw[(index + 1)..<semicolon], as: UTF8.self)
+            let scalar: Unicode.Scalar?
+            switch reference {
+            case "lt": scalar = "<"
+            case "gt": scalar = ">"
+            case "amp": scalar = "&"
+            case "quot": scalar = "\""
+            case "apos": scalar = "'"
+            default:
+                if reference.hasPrefix("#x") || reference.hasPrefix("#X") {
+                    scalar = UInt32(reference.dropFirst(2), radix: 16).flatMap(Unicode.Scalar.init)
+                } else if reference.hasPrefix("#") {
+                    scalar = UInt32(reference.dropFirst(1)).flatMap(Unicode.Scalar.init)
+                } else {
+                    throw .unsafe("the entity &\(reference); (only the predefined entities and character references are expanded)")
+                }
+            }
+            guard let scalar else { throw .notAReport("an invalid character reference &\(reference);") }
+            output.append(contentsOf: Array(String(Character(scalar)).utf8))
+            index = semicolon + 1
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+}

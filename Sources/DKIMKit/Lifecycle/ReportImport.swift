@@ -1,0 +1,109 @@
+import Foundation
+
+/// Imports DMARC aggregate report files into the registry: each file read with limits,
+/// parsed as a stream, its DKIM results summed into sightings and stored in one
+/// transaction; a bad file is refused on its own and the others go on.
+public struct ReportImport: Sendable {
+    public let registry: any KeyRegistry
+    public let suffixes: PublicSuffixList
+    public let limits: DMARCReportLimits
+    public let actor: Actor
+
+    public init(registry: any KeyRegistry, suffixes: PublicSuffixList, limits: DMARCReportLimits = DMARCReportLimits(), actor: Actor) {
+        self.registry = registry
+        self.suffixes = suffixes
+        self.limits = limits
+        self.actor = actor
+    }
+
+    /// What became of one file.
+    public enum Outcome: Sendable, Equatable {
+        case imported(reporter: String, reportID: String, rows: Int, messages: Int)
+        /// Imported before (same reporter and report id): nothing counted twice.
+        case duplicate(reporter: String, reportID: String)
+        case refused(DMARCReportError)
+    }
+
+    /// The regular files to import: each path given, and the regular files below each
+    /// directory given (sorted; symbolic links inside directories are not followed).
+    public static func files(in paths: [String]) throws -> [String] {
+        var found: [String] = []
+        for path in paths {
+            var info = stat()
+            guard stat(path, &info) == 0 else { throw DKIMError(.notFound, "\(path) does not exist or cannot be read") }
+            guard info.st_mode & S_IFMT == S_IFDIR else {
+                guard info.st_mode & S_IFMT == S_IFREG else { throw DKIMError(.invalidInput, "\(path) is not a regular file or a directory") }
+                found.append(path)
+                continue
+            }
+            guard let walker = FileManager.default.enumerator(atPath: path) else { continue }
+            var inside: [String] = []
+            for case let relative as String in walker {
+                let file = path + "/" + relative
+                var entry = stat()
+                guard lstat(file, &entry) == 0, entry.st_mode & S_IFMT == S_IFREG, !relative.split(separator: "/").contains(where: { $0.hasPrefix(".") }) else { continue }
+                inside.append(file)
+            }
+            found += inside.sorted()
+        }
+        return found
+    }
+
+    /// Imports one file.
+    public func importFile(_ path: String, at time: Date) throws -> Outcome {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return .refused(.unreadable("cannot be read")) }
+        let ceiling = limits.inflatedBytes
+        guard Int(info.st_size) <= ceiling else { return .refused(.tooLarge("\(info.st_size) bytes (allowed: at most \(ceiling))")) }
+        guard let data = FileManager.default.contents(atPath: path) else { return .refused(.unreadable("cannot be read")) }
+        return try importData(data, at: time)
+    }
+
+    /// Imports one report's bytes (XML, gzip or ZIP).
+    public func importData(_ data: Data, at time: Date) throws -> Outcome {
+        let xml: Data
+        switch ReportPayload.xml(in: data, limits: limits) {
+        case .success(let found): xml = found
+        case .failure(let error): return .refused(error)
+        }
+        var sightings: [DKIMSighting: SightingCount] = [:]
+        var outOfOrder = false
+        let bytes = [UInt8](xml)
+        let report: AggregateReport
+        do {
+            report = try AggregateReportParser.parse(bytes, limits: limits) { report, row in
+                outOfOrder = outOfOrder || report.reporter.isEmpty || report.policy.domain.isEmpty || report.begin == .distantPast
+                add(row, of: report, to: &sightings)
+            }
+        } catch {
+            return .refused(error)
+        }
+        // Rows read before the metadata or the policy (out of schema order): sum them again.
+        if outOfOrder {
+            sightings = [:]
+            _ = try? AggregateReportParser.parse(bytes, limits: limits) { _, row in add(row, of: report, to: &sightings) }
+        }
+        guard try registry.importReport(report, sightings: sightings, actor: actor, at: time) else {
+            return .duplicate(reporter: report.reporter, reportID: report.reportID)
+        }
+        return .imported(reporter: report.reporter, reportID: report.reportID, rows: report.rows, messages: report.messages)
+    }
+
+    /// Adds one row to the sightings: each DKIM result of the row counts the row's messages
+    /// (a row without a signature counts under an empty `d=`).
+    func add(_ row: AggregateRow, of report: AggregateReport, to sums: inout [DKIMSighting: SightingCount]) {
+        let day = Timestamp.day(report.begin)
+        let strict = report.policy.adkim == "s"
+        let headerFrom = row.headerFrom.isEmpty ? report.policy.domain : row.headerFrom
+        let results = row.dkim.isEmpty ? [AggregateRow.DKIMResult(domain: "", selector: "", result: "none")] : row.dkim
+        for result in results {
+            let sighting = DKIMSighting(
+                day: day, policyDomain: report.policy.domain, headerFrom: headerFrom, dkimDomain: result.domain,
+                selector: result.selector, result: result.result,
+                aligned: suffixes.aligned(dkimDomain: result.domain, fromDomain: headerFrom, strict: strict),
+                reporter: report.reporter)
+            sums[sighting, default: SightingCount()].messages += row.count
+            sums[sighting, default: SightingCount()].sourceIPs.insert(row.sourceIP)
+        }
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import GRDB
+
+/// DMARC aggregate reports: each stored once, with its sightings summed per day.
+extension SQLiteRegistry {
+    /// Stores a report and adds its sightings, in one transaction with its event.
+    /// - Returns: false when the report (reporter, report id) was imported before: nothing is written.
+    public func importReport(
+        _ report: AggregateReport, sightings: [DKIMSighting: SightingCount], actor: Actor, at time: Date
+    ) throws -> Bool {
+        let time = Timestamp.truncatedToMilliseconds(time)
+        return try write { db in
+            let known = try Int64.fetchOne(
+                db, sql: "SELECT id FROM dmarc_report WHERE reporter = ? AND report_id = ?", arguments: [report.reporter, report.reportID])
+            if known != nil { return false }
+            let end = Timestamp.databaseForm(report.end)
+            let policy = report.policy
+            try db.execute(
+                sql: """
+                    INSERT INTO dmarc_report (reporter, report_id, begin_at, end_at, policy_domain, adkim, aspf, p, sp, np, testing,
+                                              pct, rows, messages, imported_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    report.reporter, report.reportID, Timestamp.databaseForm(report.begin), end, policy.domain, policy.adkim,
+                    policy.aspf, policy.p, policy.sp, policy.np, policy.testing, policy.pct, report.rows, report.messages,
+                    Timestamp.databaseForm(time),
+                ])
+            let upsert = try db.cachedStatement(
+                sql: """
+                    INSERT INTO dmarc_aggregate (day, policy_domain, header_from, dkim_domain, selector, result, aligned, reporter,
+                                                 messages, source_ips, last_report_end)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT DO UPDATE SET messages = messages + excluded.messages,
+                        source_ips = source_ips + excluded.source_ips,
+                        last_report_end = max(last_report_end, excluded.last_report_end)
+                    """)
+            for (sighting, count) in sightings {
+                try upsert.execute(arguments: [
+                    sighting.day, sighting.policyDomain, sighting.headerFrom, sighting.dkimDomain, sighting.selector, sighting.result,
+                    sighting.aligned ? 1 : 0, sighting.reporter, count.messages, count.sourceIPs.count, end,
+                ])
+            }
+            try Self.append(
+                EventDraft(
+                    action: "dmarc.report-imported", domain: policy.domain,
+                    details: [
+                        "reporter": report.reporter, "report_id": report.reportID, "begin": Timestamp.iso8601(report.begin),
+                        "end": Timestamp.iso8601(report.end), "rows": String(report.rows), "messages": String(report.messages),
+                    ]),
+                db: db, actor: actor, time: time)
+            return true
+        }
+    }
+
+    /// Per (`d=`, selector): days first and last seen, messages, passes, aligned messages and
+    /// reporters; selectors the registry does not know first.
+    /// - Parameters:
+    ///   - domain: only sightings whose policy domain or `d=` is this domain.
+    ///   - since: only days from this one (`YYYY-MM-DD`).
+    public func selectorEvidence(domain: String?, since: String?) throws -> [SelectorEvidence] {
+        try read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT a.dkim_domain, a.selector, MIN(a.day), MAX(a.day), SUM(a.messages),
+                           SUM(CASE WHEN a.result = 'pass' THEN a.messages ELSE 0 END),
+                           SUM(CASE WHEN a.aligned = 1 THEN a.messages ELSE 0 END),
+                           COUNT(DISTINCT a.reporter),
+                           EXISTS (SELECT 1 FROM key k WHERE k.domain = a.dkim_domain AND k.selector = a.selector AND a.selector != '')
+                    FROM dmarc_aggregate a
+                    WHERE a.dkim_domain != '' AND (?1 IS NULL OR a.policy_domain = ?1 OR a.dkim_domain = ?1) AND (?2 IS NULL OR a.day >= ?2)
+                    GROUP BY a.dkim_domain, a.selector
+                    ORDER BY 9, a.dkim_domain, a.selector
+                    """,
+                arguments: [domain, since])
+            return try rows.map { row in
+                let decoder = RowDecoder(row, table: "dmarc_aggregate")
+                return SelectorEvidence(
+                    dkimDomain: try decoder.string(0), selector: try decoder.string(1), known: try decoder.int(8) != 0,
+                    firstSeen: try decoder.string(2), lastSeen: try decoder.string(3), messages: try decoder.int(4),
+                    passingMessages: try decoder.int(5), alignedMessages: try decoder.int(6), reporters: try decoder.int(7))
+            }
+        }
+    }
+
+    /// How many reports are stored (for tests and metrics).
+    public func reportCount() throws -> Int {
+        try read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM dmarc_report") ?? 0 }
+    }
+}

@@ -1,0 +1,192 @@
+import DKIMKit
+import DKIMTestSupport
+import Foundation
+import Testing
+
+/// `reports import` and `reports summary` on reports shaped as real reporters send them,
+/// and on hostile files, through the built binary.
+@Suite struct ReportsTests {
+    static let now = "2026-11-23T12:00:00Z"
+    static let ours = "self-hosted-noreply-20261123"
+
+    /// A report: `rows` are (source IP, count, header_from, [(d=, selector or nil, result)]).
+    static func report(
+        reporter: String, id: String, begin: Int, adkim: String? = nil, namespace: String? = nil,
+        rows: [(String, Int, String, [(String, String?, String)])], extra: String = ""
+    ) -> String {
+        let records = rows.map { ip, count, from, signatures -> String in
+            let dkim = signatures.map { domain, selector, result -> String in
+                "<dkim><domain>\(domain)</domain>\(selector.map { "<selector>\($0)</selector>" } ?? "")<result>\(result)</result></dkim>"
+            }.joined()
+            return """
+                <record><row><source_ip>\(ip)</source_ip><count>\(count)</count><policy_evaluated><disposition>none</disposition>\
+                <dkim>pass</dkim><spf>fail</spf></policy_evaluated></row><identifiers><header_from>\(from)</header_from></identifiers>\
+                <auth_results>\(dkim)<spf><domain>\(from)</domain><result>pass</result></spf></auth_results></record>
+                """
+        }.joined(separator: "\n")
+        return """
+            <?xml version="1.0" encoding="UTF-8" ?>
+            <feedback\(namespace.map { " xmlns=\"\($0)\"" } ?? "")>
+              <report_metadata><org_name>\(reporter)</org_name><email>dmarc@\(reporter)</email><report_id>\(id)</report_id>
+                <date_range><begin>\(begin)</begin><end>\(begin + 86399)</end></date_range></report_metadata>
+              <policy_published><domain>example.org</domain>\(adkim.map { "<adkim>\($0)</adkim>" } ?? "")<aspf>r</aspf><p>none</p><pct>100</pct></policy_published>
+              \(extra)
+            \(records)
+            </feedback>
+            """
+    }
+
+    /// Writes `text` to `path` as given, gzip or a ZIP holding `entry`, with Debian's python3.
+    static func write(_ text: String, to path: String, as format: String = "xml", entry: String = "report.xml") throws {
+        let plain = path + ".plain"
+        try text.write(toFile: plain, atomically: true, encoding: .utf8)
+        let script = """
+            import gzip, shutil, sys, zipfile, os
+            plain, path, form, entry = sys.argv[1:5]
+            if form == "gzip":
+                with open(plain, "rb") as source, gzip.open(path, "wb") as target: shutil.copyfileobj(source, target)
+            elif form == "zip":
+                with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive: archive.write(plain, entry)
+            else:
+                shutil.copyfile(plain, path)
+            os.remove(plain)
+            """
+        let result = try ProcessRunner.run("/usr/bin/python3", ["-c", script, plain, path, format, entry])
+        guard result.status == 0 else { throw TestSupportError("writing \(path): \(result.standardError)") }
+    }
+
+    func world() throws -> (TemporaryDirectory, DKIMCtlBinary) {
+        let scratch = try TemporaryDirectory("reports")
+        let dkimctl = DKIMCtlBinary(stateDirectory: scratch.file("state"), environment: ["DKIMCTL_NOW": Self.now])
+        #expect(try dkimctl.run(["init", "--owner", "team@example.org"]).status == 0)
+        let created = try dkimctl.run(["new", "--domain", "example.org", "--provider", "self-hosted", "--usage", "noreply", "--algorithm", "ed25519"])
+        #expect(created.status == 0, "\(created.standardError)")
+        try FileManager.default.createDirectory(atPath: scratch.file("inbox/sub"), withIntermediateDirectories: true)
+        return (scratch, dkimctl)
+    }
+
+    func summary(_ dkimctl: DKIMCtlBinary, _ extra: [String] = []) throws -> [[String: Any]] {
+        let result = try dkimctl.run(["reports", "summary", "--format", "json"] + extra)
+        #expect(result.status == 0, "\(result.standardError)")
+        return try #require(try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [[String: Any]])
+    }
+
+    @Test func reportsAsReportersSendThemAreCountedOnce() throws {
+        let (scratch, dkimctl) = try world()
+        // Google: a ZIP holding one XML, here named .gz (mislabeled); relaxed alignment.
+        try Self.write(
+            Self.report(reporter: "google.com", id: "1001", begin: 1_795_132_800, adkim: "r", rows: [
+                ("192.0.2.1", 10, "example.org", [("example.org", Self.ours, "pass")]),
+                ("192.0.2.2", 5, "example.org", [("example.org", Self.ours, "fail")]),
+            ]), to: scratch.file("inbox/google.com!example.org!1795132800.gz"), as: "zip", entry: "google.com!example.org.xml")
+        // Microsoft: gzip named .xml; strict alignment; two signatures in one row, mixed-case results.
+        try Self.write(
+            Self.report(reporter: "Outlook.com", id: "ms-77", begin: 1_795_219_200, adkim: "s", rows: [
+                ("198.51.100.7", 3, "example.org", [("mail.example.org", "Selector2", "PASS"), ("example.org", Self.ours, "Pass")]),
+            ]), to: scratch.file("inbox/sub/outlook.xml"), as: "gzip")
+        // Yahoo: RFC 9990's namespace, a signature without a selector, stray elements.
+        try Self.write(
+            Self.report(
+                reporter: "Yahoo", id: "y-1", begin: 1_795_305_600, namespace: "urn:ietf:params:xml:ns:dmarc-2.0",
+                rows: [("203.0.113.4", 7, "example.org", [("example.org", nil, "pass")])],
+                extra: "<extension><anything>1</anything></extension>"),
+            to: scratch.file("inbox/yahoo.report"))
+
+        let imported = try dkimctl.run(["reports", "import", scratch.file("inbox")])
+        #expect(imported.status == 0, "\(imported.standardError)")
+        #expect(imported.standardOutput.hasSuffix("3 file(s): 3 imported (4 row(s), 25 message(s)), 0 already imported, 0 refused\n"), "\(imported.standardOutput)")
+
+        // Worked out by hand from the reports above; unknown selectors first.
+        func check(_ rows: [[String: Any]]) {
+            #expect(rows.map { "\($0["dkimDomain"]!)/\($0["selector"]!)" } == ["example.org/", "mail.example.org/selector2", "example.org/\(Self.ours)"])
+            guard rows.count == 3 else { return }
+            let (unnamed, theirs, ours) = (rows[0], rows[1], rows[2])
+            #expect(unnamed["known"] as? Bool == false && unnamed["messages"] as? Int == 7 && unnamed["passingMessages"] as? Int == 7)
+            #expect(unnamed["alignedMessages"] as? Int == 7 && unnamed["firstSeen"] as? String == "2026-11-22")
+            #expect(theirs["known"] as? Bool == false && theirs["messages"] as? Int == 3 && theirs["passingMessages"] as? Int == 3)
+            #expect(theirs["alignedMessages"] as? Int == 0, "strict: mail.example.org is not example.org")
+            #expect(ours["known"] as? Bool == true && ours["messages"] as? Int == 18 && ours["passingMessages"] as? Int == 13)
+            #expect(ours["alignedMessages"] as? Int == 18 && ours["reporters"] as? Int == 2)
+            #expect(ours["firstSeen"] as? String == "2026-11-20" && ours["lastSeen"] as? String == "2026-11-21")
+        }
+        check(try summary(dkimctl))
+
+        // Again: nothing counted twice, and nothing new in the event log.
+        let events = try dkimctl.run(["audit", "events", "--format", "json"]).standardOutput
+        let again = try dkimctl.run(["reports", "import", scratch.file("inbox")])
+        #expect(again.status == 0)
+        #expect(again.standardOutput.hasSuffix("3 file(s): 0 imported (0 row(s), 0 message(s)), 3 already imported, 0 refused\n"), "\(again.standardOutput)")
+        check(try summary(dkimctl))
+        #expect(try dkimctl.run(["audit", "events", "--format", "json"]).standardOutput == events)
+        #expect(try dkimctl.run(["audit", "verify"]).status == 0)
+
+        // Filters and formats.
+        #expect(try summary(dkimctl, ["--since", "2026-11-22"]).map { $0["selector"] as? String } == [""])
+        #expect(try summary(dkimctl, ["--domain", "other.example"]).isEmpty)
+        let csv = try dkimctl.run(["reports", "summary", "--format", "csv"]).standardOutput
+        #expect(csv.hasPrefix("dkim_domain,selector,known,first_seen,last_seen,messages,pass_rate,reporters,aligned_share\r\n"))
+        #expect(csv.contains("\r\nexample.org,\(Self.ours),yes,2026-11-20,2026-11-21,18,0.7222,2,1.0000\r\n"), "\(csv)")
+        let table = try dkimctl.run(["reports", "summary"]).standardOutput
+        #expect(table.contains("(not named)") && table.contains("UNKNOWN") && table.contains("72.2%"), "\(table)")
+        let refused = try dkimctl.run(["reports", "summary", "--since", "yesterday"])
+        #expect(refused.status == 64 && refused.errorLines == ["dkimctl: error: time 'yesterday' is not a date (allowed: YYYY-MM-DD or ISO 8601, e.g. 2026-05-01T00:00:00Z)"])
+    }
+
+    /// Hostile files: each refused with its reason, nothing of it stored; the good one imported.
+    @Test func hostileFilesAreRefusedOneByOneAndTheRestImported() throws {
+        let (scratch, dkimctl) = try world()
+        let good = Self.report(reporter: "google.com", id: "good", begin: 1_795_132_800, rows: [("192.0.2.1", 4, "example.org", [("example.org", Self.ours, "pass")])])
+        try Self.write(good, to: scratch.file("inbox/good.xml"))
+        try Self.write(
+            "<?xml version=\"1.0\"?><!DOCTYPE feedback [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><feedback>&x;</feedback>",
+            to: scratch.file("inbox/xxe.xml"))
+        let laughs = "<?xml version=\"1.0\"?><!DOCTYPE lolz [<!ENTITY lol \"lol\">"
+            + (1...9).map { "<!ENTITY lol\($0) \"" + String(repeating: "&lol\($0 == 1 ? "" : String($0 - 1));", count: 10) + "\">" }.joined()
+            + "]><feedback>&lol9;</feedback>"
+        try Self.write(laughs, to: scratch.file("inbox/laughs.xml"))
+        try Self.write(String(good.prefix(good.count / 2)), to: scratch.file("inbox/truncated.xml"))
+        try Self.write("hello", to: scratch.file("inbox/word.xml.gz"), as: "gzip")
+        let bombs = """
+            import gzip, sys, zipfile
+            zeros = b"\\0" * (1 << 20)
+            with gzip.open(sys.argv[1], "wb") as target:
+                target.write(b"<feedback>")
+                for _ in range(100): target.write(zeros)
+            with zipfile.ZipFile(sys.argv[2], "w", zipfile.ZIP_DEFLATED) as archive:
+                with archive.open("report.xml", "w") as entry:
+                    for _ in range(100): entry.write(zeros)
+            # The same bomb, lying about its size in the central directory.
+            data = bytearray(open(sys.argv[2], "rb").read())
+            central = data.rindex(b"PK\\x01\\x02")
+            data[central + 24:central + 28] = (1000).to_bytes(4, "little")
+            open(sys.argv[3], "wb").write(data)
+            """
+        let made = try ProcessRunner.run("/usr/bin/python3", ["-c", bombs, scratch.file("inbox/bomb.xml.gz"), scratch.file("inbox/bomb.zip"), scratch.file("inbox/liar.zip")])
+        #expect(made.status == 0, "\(made.standardError)")
+
+        let result = try dkimctl.run(["reports", "import", scratch.file("inbox")])
+        #expect(result.status == 1)
+        #expect(result.standardOutput.hasSuffix("8 file(s): 1 imported (1 row(s), 4 message(s)), 0 already imported, 7 refused\n"), "\(result.standardOutput)")
+        func reason(_ file: String) -> String? {
+            result.errorLines.first { $0.hasPrefix("dkimctl: error: \(scratch.file("inbox/" + file)): ") }
+        }
+        #expect(reason("xxe.xml")?.contains("DTDs and entity declarations are refused") == true, "\(result.standardError)")
+        #expect(reason("laughs.xml")?.contains("DTDs and entity declarations are refused") == true)
+        #expect(reason("truncated.xml")?.contains("truncated") == true, "\(result.standardError)")
+        #expect(reason("word.xml.gz")?.contains("not XML, gzip or ZIP (it begins 'hello')") == true, "\(result.standardError)")
+        #expect(reason("bomb.xml.gz")?.contains("inflates to more than") == true, "\(result.standardError)")
+        #expect(reason("bomb.zip")?.contains("report.xml inflates to 104857600 bytes (allowed: at most 67108864)") == true, "\(result.standardError)")
+        #expect(reason("liar.zip")?.contains("inflates to more than") == true, "\(result.standardError)")
+        #expect(result.errorLines.count == 7)
+        let rows = try summary(dkimctl)
+        #expect(rows.count == 1 && rows.first?["messages"] as? Int == 4)
+    }
+
+    @Test func aPathThatIsNotThereIsAOneLineError() throws {
+        let (scratch, dkimctl) = try world()
+        let before = DirectorySnapshot(scratch.file("state"), ignoring: ["-shm"])
+        let result = try dkimctl.run(["reports", "import", scratch.file("nowhere")])
+        #expect(result.status == 1 && result.errorLines == ["dkimctl: error: \(scratch.file("nowhere")) does not exist or cannot be read"])
+        #expect(DirectorySnapshot(scratch.file("state"), ignoring: ["-shm"]) == before)
+    }
+}
