@@ -94,7 +94,7 @@ import Testing
 
         let imported = try dkimctl.run(["reports", "import", scratch.file("inbox")])
         #expect(imported.status == 0, "\(imported.standardError)")
-        #expect(imported.standardOutput.hasSuffix("3 file(s): 3 imported (4 row(s), 25 message(s)), 0 already imported, 0 refused\n"), "\(imported.standardOutput)")
+        #expect(imported.standardOutput.hasSuffix("3 file(s), 3 report(s): 3 imported (4 row(s), 25 message(s)), 0 already imported, 0 refused\n"), "\(imported.standardOutput)")
 
         // Worked out by hand from the reports above; unknown selectors first.
         func check(_ rows: [[String: Any]]) {
@@ -115,7 +115,7 @@ import Testing
         let events = try dkimctl.run(["audit", "events", "--format", "json"]).standardOutput
         let again = try dkimctl.run(["reports", "import", scratch.file("inbox")])
         #expect(again.status == 0)
-        #expect(again.standardOutput.hasSuffix("3 file(s): 0 imported (0 row(s), 0 message(s)), 3 already imported, 0 refused\n"), "\(again.standardOutput)")
+        #expect(again.standardOutput.hasSuffix("3 file(s), 3 report(s): 0 imported (0 row(s), 0 message(s)), 3 already imported, 0 refused\n"), "\(again.standardOutput)")
         check(try summary(dkimctl))
         #expect(try dkimctl.run(["audit", "events", "--format", "json"]).standardOutput == events)
         #expect(try dkimctl.run(["audit", "verify"]).status == 0)
@@ -166,7 +166,7 @@ import Testing
 
         let result = try dkimctl.run(["reports", "import", scratch.file("inbox")])
         #expect(result.status == 1)
-        #expect(result.standardOutput.hasSuffix("8 file(s): 1 imported (1 row(s), 4 message(s)), 0 already imported, 7 refused\n"), "\(result.standardOutput)")
+        #expect(result.standardOutput.hasSuffix("8 file(s), 8 report(s): 1 imported (1 row(s), 4 message(s)), 0 already imported, 7 refused\n"), "\(result.standardOutput)")
         func reason(_ file: String) -> String? {
             result.errorLines.first { $0.hasPrefix("dkimctl: error: \(scratch.file("inbox/" + file)): ") }
         }
@@ -188,5 +188,71 @@ import Testing
         let result = try dkimctl.run(["reports", "import", scratch.file("nowhere")])
         #expect(result.status == 1 && result.errorLines == ["dkimctl: error: \(scratch.file("nowhere")) does not exist or cannot be read"])
         #expect(DirectorySnapshot(scratch.file("state"), ignoring: ["-shm"]) == before)
+    }
+
+    /// A MIME message with a text part and one base64 attachment whose content type lies.
+    static func message(subject: String, attachment: Data, name: String, type: String) -> String {
+        let encoded = attachment.base64EncodedString(options: [.lineLength76Characters, .endLineWithLineFeed])
+        return """
+            Return-Path: <dmarc@reporter.example>
+            From: DMARC Reports <dmarc@reporter.example>
+            To: rua@example.org
+            Subject: \(subject)
+            MIME-Version: 1.0
+            Content-Type: multipart/mixed;
+             boundary="b1"
+
+            --b1
+            Content-Type: text/plain; charset=utf-8
+
+            This is an aggregate report from reporter.example.
+            --b1
+            Content-Type: \(type); name="\(name)"
+            Content-Disposition: attachment; filename="\(name)"
+            Content-Transfer-Encoding: base64
+
+            \(encoded)
+            --b1--
+
+            """
+    }
+
+    /// Reports as they land on a mail server: a Maildir (tmp/ skipped) and an mbox.
+    @Test func reportsAttachedToMailAreImported() throws {
+        let (scratch, dkimctl) = try world()
+        for folder in ["cur", "new", "tmp"] {
+            try FileManager.default.createDirectory(atPath: scratch.file("Maildir/\(folder)"), withIntermediateDirectories: true)
+        }
+        let report = { (id: String, count: Int) in
+            Self.report(reporter: "google.com", id: id, begin: 1_795_132_800, rows: [("192.0.2.1", count, "example.org", [("example.org", Self.ours, "pass")])])
+        }
+        try Self.write(report("m1", 2), to: scratch.file("gz"), as: "gzip")
+        try Self.write(report("m2", 3), to: scratch.file("zip"), as: "zip")
+        let gz = try Data(contentsOf: URL(fileURLWithPath: scratch.file("gz")))
+        let zip = try Data(contentsOf: URL(fileURLWithPath: scratch.file("zip")))
+        try Self.message(subject: "Report m1", attachment: gz, name: "google.com!example.org!1.xml.gz", type: "application/octet-stream")
+            .write(toFile: scratch.file("Maildir/new/1795132800.M1.host"), atomically: true, encoding: .utf8)
+        try Self.message(subject: "Report m2", attachment: zip, name: "google.com!example.org!2.zip", type: "application/gzip")
+            .write(toFile: scratch.file("Maildir/cur/1795132801.M2.host:2,S"), atomically: true, encoding: .utf8)
+        try "half a message being delivered".write(toFile: scratch.file("Maildir/tmp/1795132802.M3.host"), atomically: true, encoding: .utf8)
+        let maildir = try dkimctl.run(["reports", "import", scratch.file("Maildir")])
+        #expect(maildir.status == 0, "\(maildir.standardError)")
+        #expect(maildir.standardOutput.contains("imported \(scratch.file("Maildir/new/1795132800.M1.host")) (google.com!example.org!1.xml.gz): google.com report m1, 1 row(s), 2 message(s)"), "\(maildir.standardOutput)")
+        #expect(maildir.standardOutput.hasSuffix("2 file(s), 2 report(s): 2 imported (2 row(s), 5 message(s)), 0 already imported, 0 refused\n"), "\(maildir.standardOutput)")
+
+        // An mbox: the first message again (counted once), a new one as plain XML, and one with no report.
+        let plain = Self.message(subject: "Report m3", attachment: Data(report("m3", 4).utf8), name: "m3.xml", type: "text/xml")
+        let mbox = "From dmarc@reporter.example Fri Nov 20 00:00:00 2026\n"
+            + Self.message(subject: "Report m1", attachment: gz, name: "again.gz", type: "application/gzip")
+            + "\nFrom dmarc@reporter.example Sat Nov 21 00:00:00 2026\n" + plain
+            + "\nFrom someone@example.net Sat Nov 21 01:00:00 2026\nFrom: someone@example.net\nSubject: hello\n\n>From the desk of someone: no report here.\n"
+        try mbox.write(toFile: scratch.file("dmarc.mbox"), atomically: true, encoding: .utf8)
+        let boxed = try dkimctl.run(["reports", "import", scratch.file("dmarc.mbox")])
+        #expect(boxed.status == 1)
+        #expect(boxed.standardOutput.contains("already imported \(scratch.file("dmarc.mbox")) (message 1, again.gz): google.com report m1"), "\(boxed.standardOutput)")
+        #expect(boxed.standardOutput.contains("imported \(scratch.file("dmarc.mbox")) (message 2, m3.xml): google.com report m3, 1 row(s), 4 message(s)"))
+        #expect(boxed.errorLines == ["dkimctl: error: \(scratch.file("dmarc.mbox")) (message 3): a message with no aggregate report in it"], "\(boxed.standardError)")
+        let rows = try summary(dkimctl)
+        #expect(rows.count == 1 && rows.first?["messages"] as? Int == 9)
     }
 }

@@ -19,6 +19,15 @@ enum ReportPayload {
         return requireXML(data)
     }
 
+    /// Whether a mail part may be a report, from its bytes: gzip, ZIP, or XML with a
+    /// `<feedback` element near its start (a text or HTML body is not).
+    static func mayHoldReport(_ data: Data) -> Bool {
+        let head = [UInt8](data.prefix(4))
+        if head.starts(with: [0x1F, 0x8B]) || head == [0x50, 0x4B, 0x03, 0x04] { return true }
+        return String(decoding: data.prefix(4096), as: UTF8.self).contains("feedback")
+            && (try? requireXML(data).get()) != nil
+    }
+
     /// XML starts with `<` after an optional byte-order mark and white space.
     private static func requireXML(_ data: Data) -> Result<Data, DMARCReportError> {
         var bytes = data[...]

@@ -25,7 +25,7 @@ public struct ReportImport: Sendable {
     }
 
     /// The regular files to import: each path given, and the regular files below each
-    /// directory given (sorted; symbolic links inside directories are not followed).
+    /// directory given (sorted; symbolic links, hidden files and a Maildir's `tmp/` skipped).
     public static func files(in paths: [String]) throws -> [String] {
         var found: [String] = []
         for path in paths {
@@ -41,7 +41,12 @@ public struct ReportImport: Sendable {
             for case let relative as String in walker {
                 let file = path + "/" + relative
                 var entry = stat()
-                guard lstat(file, &entry) == 0, entry.st_mode & S_IFMT == S_IFREG, !relative.split(separator: "/").contains(where: { $0.hasPrefix(".") }) else { continue }
+                let components = relative.split(separator: "/")
+                guard lstat(file, &entry) == 0, entry.st_mode & S_IFMT == S_IFREG, !components.contains(where: { $0.hasPrefix(".") }) else { continue }
+                // A Maildir's tmp/ holds messages still being delivered.
+                if components.count >= 2, components[components.count - 2] == "tmp",
+                    FileManager.default.fileExists(atPath: (file as NSString).deletingLastPathComponent + "/../cur")
+                { continue }
                 inside.append(file)
             }
             found += inside.sorted()
@@ -49,14 +54,41 @@ public struct ReportImport: Sendable {
         return found
     }
 
-    /// Imports one file.
-    public func importFile(_ path: String, at time: Date) throws -> Outcome {
+    /// What became of one report in a file: `part` names it inside mail (`message 3,
+    /// google.com!example.org!….zip`), nil for a report file.
+    public struct FileOutcome: Sendable, Equatable {
+        public let part: String?
+        public let outcome: Outcome
+    }
+
+    /// Imports one file: a report (XML, gzip, ZIP), or mail holding reports as attachments
+    /// (a message as `.eml` or in a Maildir, or an mbox of messages).
+    public func importFile(_ path: String, at time: Date) throws -> [FileOutcome] {
         var info = stat()
-        guard stat(path, &info) == 0 else { return .refused(.unreadable("cannot be read")) }
+        guard stat(path, &info) == 0 else { return [FileOutcome(part: nil, outcome: .refused(.unreadable("cannot be read")))] }
         let ceiling = limits.inflatedBytes
-        guard Int(info.st_size) <= ceiling else { return .refused(.tooLarge("\(info.st_size) bytes (allowed: at most \(ceiling))")) }
-        guard let data = FileManager.default.contents(atPath: path) else { return .refused(.unreadable("cannot be read")) }
-        return try importData(data, at: time)
+        guard Int(info.st_size) <= ceiling else {
+            return [FileOutcome(part: nil, outcome: .refused(.tooLarge("\(info.st_size) bytes (allowed: at most \(ceiling))")))]
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            return [FileOutcome(part: nil, outcome: .refused(.unreadable("cannot be read")))]
+        }
+        guard MailMessage.isMail(data) else { return [FileOutcome(part: nil, outcome: try importData(data, at: time))] }
+        var outcomes: [FileOutcome] = []
+        let messages = MailMessage.messages(in: data)
+        for (number, message) in messages.enumerated() {
+            let label = messages.count > 1 ? "message \(number + 1)" : nil
+            var found = false
+            for leaf in MailMessage.leaves(of: message) where ReportPayload.mayHoldReport(leaf.bytes) {
+                found = true
+                let part = [label, leaf.name].compactMap { $0 }.joined(separator: ", ")
+                outcomes.append(FileOutcome(part: part.isEmpty ? "attachment" : part, outcome: try importData(leaf.bytes, at: time)))
+            }
+            if !found {
+                outcomes.append(FileOutcome(part: label, outcome: .refused(.notAReport("a message with no aggregate report in it"))))
+            }
+        }
+        return outcomes
     }
 
     /// Imports one report's bytes (XML, gzip or ZIP).

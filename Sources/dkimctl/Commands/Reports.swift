@@ -56,25 +56,27 @@ extension DKIMCtl {
                 let files = try ReportImport.files(in: paths)
                 var (imported, duplicates, refused, rows, messages) = (0, 0, 0, 0, 0)
                 for file in files {
-                    let shown = TextEscaping.controlCharactersEscaped(file)
-                    switch try importer.importFile(file, at: context.now) {
-                    case .imported(let reporter, let reportID, let count, let sum):
-                        imported += 1
-                        rows += count
-                        messages += sum
-                        Output.standard.write(
-                            "imported \(shown): \(TextEscaping.controlCharactersEscaped(reporter)) report \(TextEscaping.controlCharactersEscaped(reportID)), \(count) row(s), \(sum) message(s)\n")
-                    case .duplicate(let reporter, let reportID):
-                        duplicates += 1
-                        Output.standard.write(
-                            "already imported \(shown): \(TextEscaping.controlCharactersEscaped(reporter)) report \(TextEscaping.controlCharactersEscaped(reportID))\n")
-                    case .refused(let reason):
-                        refused += 1
-                        Output.error("\(shown): \(TextEscaping.controlCharactersEscaped(reason.description))")
+                    for result in try importer.importFile(file, at: context.now) {
+                        let shown = TextEscaping.controlCharactersEscaped(file) + (result.part.map { " (\(TextEscaping.controlCharactersEscaped($0)))" } ?? "")
+                        switch result.outcome {
+                        case .imported(let reporter, let reportID, let count, let sum):
+                            imported += 1
+                            rows += count
+                            messages += sum
+                            Output.standard.write(
+                                "imported \(shown): \(TextEscaping.controlCharactersEscaped(reporter)) report \(TextEscaping.controlCharactersEscaped(reportID)), \(count) row(s), \(sum) message(s)\n")
+                        case .duplicate(let reporter, let reportID):
+                            duplicates += 1
+                            Output.standard.write(
+                                "already imported \(shown): \(TextEscaping.controlCharactersEscaped(reporter)) report \(TextEscaping.controlCharactersEscaped(reportID))\n")
+                        case .refused(let reason):
+                            refused += 1
+                            Output.error("\(shown): \(TextEscaping.controlCharactersEscaped(reason.description))")
+                        }
                     }
                 }
                 Output.standard.write(
-                    "\(files.count) file(s): \(imported) imported (\(rows) row(s), \(messages) message(s)), \(duplicates) already imported, \(refused) refused\n")
+                    "\(files.count) file(s), \(imported + duplicates + refused) report(s): \(imported) imported (\(rows) row(s), \(messages) message(s)), \(duplicates) already imported, \(refused) refused\n")
                 if refused > 0 { throw ExitCode.failure }
             }
         }
