@@ -21,6 +21,8 @@ enum ConfigurationExample {
           reveal: false                  # true: move revoked private keys to <state-dir>/revealed/ instead of destroying them
           propagation: 0s                # shortest wait between the first full DNS pass and activation
           attentionAfter: 2d             # a key not visible in DNS this long after publishing needs attention (exit 3)
+          # revokeAfterUnused: 3d      # off by default: revoke a retired key only once DMARC reports
+                                         # ('dkimctl reports import') have not shown it signing for this long
 
         # How DNS is asked (command-line options override these).
         # dns:

@@ -120,6 +120,12 @@ import Testing
         #expect(try dkimctl.run(["audit", "events", "--format", "json"]).standardOutput == events)
         #expect(try dkimctl.run(["audit", "verify"]).status == 0)
 
+        // The key's last sighting: the end of the latest report period that shows it.
+        let shown = try dkimctl.run(["show", Self.ours, "--domain", "example.org"])
+        #expect(shown.standardOutput.contains("Seen signing:") && shown.standardOutput.contains("until 2026-11-21T23:59:59Z (DMARC aggregate reports)"), "\(shown.standardOutput)")
+        let json = try JSONSerialization.jsonObject(with: Data(try dkimctl.run(["show", Self.ours, "--domain", "example.org", "--format", "json"]).standardOutput.utf8)) as? [String: Any]
+        #expect(json?["lastSeenSigning"] as? String == "2026-11-21T23:59:59Z")
+
         // Filters and formats.
         #expect(try summary(dkimctl, ["--since", "2026-11-22"]).map { $0["selector"] as? String } == [""])
         #expect(try summary(dkimctl, ["--domain", "other.example"]).isEmpty)

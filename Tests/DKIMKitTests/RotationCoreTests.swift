@@ -84,7 +84,7 @@ import Testing
         let policy: SlotPolicy
         let engine: RotationEngine
 
-        init() throws {
+        init(revokeAfterUnused: TimeSpan? = nil) throws {
             scratch = try TemporaryDirectory("core")
             let state = StateDirectory(path: scratch.file("state"))
             try state.create()
@@ -97,6 +97,7 @@ import Testing
                 domain: DomainName("example.org"), provider: Provider("self-hosted"), usage: Usage("notifications"),
                 owner: Owner("team@example.org"), specification: KeySpecification(algorithm: .ed25519))
             policy.ttl = 1800
+            policy.revokeAfterUnused = revokeAfterUnused
             self.policy = policy
             let configuration = LifecycleConfiguration(
                 domains: [DomainConfiguration(domain: try DomainName("example.org"), deploy: "deploy", slots: [policy])])
@@ -194,5 +195,50 @@ import Testing
         (planned, performed) = try dryThenReal(at: graceAfterActivation)
         #expect(planned == ["raise the TTL of \(first.selector) from 1800 to \(world.policy.stableTTL) s"])
         #expect(performed.first == "raised the TTL of \(first.selector) from 1800 to \(world.policy.stableTTL) s (stable)")
+    }
+
+    /// With `revokeAfterUnused`, a retired key that DMARC reports still show signing after its
+    /// retirement is revoked only once they have been quiet that long; `next:` says why.
+    /// Without it, the same evidence changes nothing.
+    @Test(arguments: [true, false])
+    func aRetiredKeyStillSeenSigningWaitsForQuietReports(evidenceCounts: Bool) throws {
+        let world = try World(revokeAfterUnused: evidenceCounts ? TimeSpan(seconds: 3 * 86400) : nil)
+        _ = try world.engine.tick(at: start)
+        _ = try world.engine.tick(at: start.addingTimeInterval(hour))
+        let first = try #require(try world.keys().first)
+        let lead = try #require(first.expiresAt).addingTimeInterval(-TimeInterval(world.policy.lead.seconds))
+        _ = try world.engine.tick(at: lead)
+        _ = try world.engine.tick(at: lead.addingTimeInterval(hour))
+        let retired = try #require(try world.keys().first)
+        #expect(retired.state == .retired)
+        let retiredAt = try #require(retired.retiredAt)
+
+        // A receiver reports the retired key signing 5 days after its retirement.
+        let seenUntil = retiredAt.addingTimeInterval(5 * day)
+        var report = AggregateReport(
+            reporter: "google.com", reportID: "r1", begin: seenUntil.addingTimeInterval(-day), end: seenUntil,
+            policy: .init(domain: "example.org"))
+        report.rows = 1
+        report.messages = 12
+        let sighting = DKIMSighting(
+            day: Timestamp.day(report.begin), policyDomain: "example.org", headerFrom: "example.org", dkimDomain: "example.org",
+            selector: retired.selector.name, result: "pass", aligned: true, reporter: "google.com")
+        #expect(try world.registry.importReport(report, sightings: [sighting: SightingCount(messages: 12, sourceIPs: ["192.0.2.1"])], actor: Actor("test"), at: seenUntil))
+        #expect(try world.registry.lastSighting(domain: retired.domain, selector: retired.selector) == seenUntil)
+
+        // The grace week is over.
+        let graceEnd = retiredAt.addingTimeInterval(TimeInterval(world.policy.grace.seconds))
+        let atGraceEnd = try world.engine.tick(at: graceEnd)
+        if !evidenceCounts {
+            #expect(try world.keys().first?.state == .revoked)
+            return
+        }
+        #expect(try world.keys().first?.state == .retired, "revoked while receivers still saw it signing")
+        let slot = try #require(atGraceEnd.slots.first)
+        #expect(slot.next == "revoke \(retired.selector) once DMARC reports no longer show it signing for 3d (last seen \(Timestamp.iso8601(seenUntil)))", "\(slot.next)")
+        #expect(slot.nextAt == seenUntil.addingTimeInterval(3 * day))
+        // Quiet for 3 days after the last sighting: revoked.
+        _ = try world.engine.tick(at: seenUntil.addingTimeInterval(3 * day))
+        #expect(try world.keys().first?.state == .revoked)
     }
 }

@@ -85,6 +85,9 @@ public struct SlotPolicy: Sendable {
     public var propagation: TimeSpan
     /// A key still not visible in DNS this long after its record was pushed needs attention.
     public var attentionAfter: TimeSpan
+    /// Off (nil) by default. When set, a retired key is revoked only once DMARC aggregate
+    /// reports have not shown it signing for this long (besides the grace period).
+    public var revokeAfterUnused: TimeSpan?
 
     /// A slot with the documented defaults (`dkimctl config init` shows them):
     /// rotation 182d, lead 14d, grace 7d, TTL 1800 then 86400, empty-p revocation,
@@ -110,7 +113,7 @@ public struct SlotPolicy: Sendable {
     public init(
         domain: DomainName, provider: Provider, usage: Usage, owner: Owner, specification: KeySpecification,
         selectorPattern: SelectorPattern, rotation: TimeSpan, lead: TimeSpan, grace: TimeSpan, ttl: Int, stableTTL: Int,
-        revocation: RevocationStyle, reveal: Bool, propagation: TimeSpan, attentionAfter: TimeSpan
+        revocation: RevocationStyle, reveal: Bool, propagation: TimeSpan, attentionAfter: TimeSpan, revokeAfterUnused: TimeSpan? = nil
     ) {
         self.domain = domain
         self.provider = provider
@@ -127,6 +130,7 @@ public struct SlotPolicy: Sendable {
         self.reveal = reveal
         self.propagation = propagation
         self.attentionAfter = attentionAfter
+        self.revokeAfterUnused = revokeAfterUnused
     }
 
     public var activationPolicy: ActivationPolicy {

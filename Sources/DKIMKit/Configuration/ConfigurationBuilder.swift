@@ -111,6 +111,14 @@ struct ConfigurationBuilder {
         let grace = try span(\.grace, .grace, standard.grace)
         let propagation = try span(\.propagation, .propagation, standard.propagation)
         let attention = try span(\.attentionAfter, .attentionAfter, standard.attentionAfter)
+        var revokeAfterUnused: TimeSpan?
+        if let (_, where_) = pick(\.revokeAfterUnused, .revokeAfterUnused) {
+            let quiet = try span(\.revokeAfterUnused, .revokeAfterUnused, TimeSpan(seconds: 0))
+            guard quiet.seconds >= 86400 else {
+                throw document.error(where_, "revokeAfterUnused \(quiet) is shorter than the day an aggregate report covers (allowed: 1d or more)")
+            }
+            revokeAfterUnused = quiet
+        }
         if let problem = ActivationPolicy.problem(rotation: rotation) {
             throw document.error(pick(\.rotation, .rotation)?.1 ?? path, problem)
         }
@@ -140,7 +148,8 @@ struct ConfigurationBuilder {
         return SlotPolicy(
             domain: domain, provider: provider, usage: usage, owner: owner, specification: specification, selectorPattern: pattern,
             rotation: rotation, lead: lead, grace: grace, ttl: ttl, stableTTL: stableTTL, revocation: revocation,
-            reveal: pick(\.reveal, .reveal)?.0 ?? standard.reveal, propagation: propagation, attentionAfter: attention)
+            reveal: pick(\.reveal, .reveal)?.0 ?? standard.reveal, propagation: propagation, attentionAfter: attention,
+            revokeAfterUnused: revokeAfterUnused)
     }
 
     /// The built-in profiles plus the `providers:` section's `custom:NAME` ones.

@@ -107,9 +107,10 @@ struct RawPolicy: Decodable {
     var reveal: Bool?
     var propagation: String?
     var attentionAfter: String?
+    var revokeAfterUnused: String?
     enum CodingKeys: String, CodingKey, CaseIterable {
         case provider, usage, owner, algorithm, bits, rotation, lead, grace, ttl, stableTTL, selectorPattern, revocation,
-            reveal, propagation, attentionAfter
+            reveal, propagation, attentionAfter, revokeAfterUnused
     }
     static let slotOnlyKeys: Set<String> = ["provider", "usage"]
 }

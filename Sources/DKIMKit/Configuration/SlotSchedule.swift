@@ -17,6 +17,15 @@ public struct SlotSchedule: Sendable {
         return retiredAt.addingTimeInterval(TimeInterval(policy.grace.seconds))
     }
 
+    /// When a retired key may be revoked: the end of its grace period; with `revokeAfterUnused`
+    /// also that long after the last DMARC report showing it signing, when that report's
+    /// period ends after the retirement (receivers still see mail signed with it).
+    public func revocationDue(of key: RegisteredKey, lastSighting: Date?) -> Date? {
+        guard let graceEnd = graceEnd(of: key) else { return nil }
+        guard let quiet = policy.revokeAfterUnused, let seen = lastSighting, let retired = key.retiredAt, seen > retired else { return graceEnd }
+        return max(graceEnd, seen.addingTimeInterval(TimeInterval(quiet.seconds)))
+    }
+
     /// An active key still below the stable TTL gets it once the grace period after its
     /// activation is over (the previous key is gone by then): activation + `grace`.
     public func stableTTLDue(of key: RegisteredKey) -> Date? {

@@ -14,6 +14,14 @@ public struct AggregateReport: Sendable, Equatable {
     public var rows = 0
     public var messages = 0
 
+    public init(reporter: String, reportID: String, begin: Date, end: Date, policy: PublishedPolicy) {
+        self.reporter = reporter
+        self.reportID = reportID
+        self.begin = begin
+        self.end = end
+        self.policy = policy
+    }
+
     /// `policy_published`: the DMARC record the receiver applied.
     public struct PublishedPolicy: Sendable, Equatable {
         public var domain = ""
@@ -27,6 +35,13 @@ public struct AggregateReport: Sendable, Equatable {
         /// RFC 9990 `testing` (`y`/`n`), RFC 7489 has `pct` instead.
         public var testing: String?
         public var pct: Int?
+
+        public init(
+            domain: String, adkim: String? = nil, aspf: String? = nil, p: String? = nil, sp: String? = nil, np: String? = nil,
+            testing: String? = nil, pct: Int? = nil
+        ) {
+            (self.domain, self.adkim, self.aspf, self.p, self.sp, self.np, self.testing, self.pct) = (domain, adkim, aspf, p, sp, np, testing, pct)
+        }
     }
 }
 

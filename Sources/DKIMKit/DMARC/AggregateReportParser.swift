@@ -14,7 +14,7 @@ enum AggregateReportParser {
         var reader = XMLEventReader(xml, limits: limits)
         var path: [String] = []
         var text = ""
-        var report = AggregateReport(reporter: "", reportID: "", begin: .distantPast, end: .distantPast, policy: .init())
+        var report = AggregateReport(reporter: "", reportID: "", begin: .distantPast, end: .distantPast, policy: .init(domain: ""))
         var current = AggregateRow()
         var signature = AggregateRow.DKIMResult()
         var sawBegin = false

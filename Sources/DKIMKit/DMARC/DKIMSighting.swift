@@ -16,12 +16,25 @@ public struct DKIMSighting: Hashable, Sendable {
     /// `d=` aligned with the From domain under the published `adkim`.
     public var aligned: Bool
     public var reporter: String
+
+    public init(
+        day: String, policyDomain: String, headerFrom: String, dkimDomain: String, selector: String, result: String, aligned: Bool,
+        reporter: String
+    ) {
+        (self.day, self.policyDomain, self.headerFrom, self.dkimDomain) = (day, policyDomain, headerFrom, dkimDomain)
+        (self.selector, self.result, self.aligned, self.reporter) = (selector, result, aligned, reporter)
+    }
 }
 
 /// The messages of a sighting, and how many distinct source IPs sent them (in one report).
 public struct SightingCount: Sendable, Equatable {
     public var messages = 0
     public var sourceIPs: Set<String> = []
+
+    public init(messages: Int = 0, sourceIPs: Set<String> = []) {
+        self.messages = messages
+        self.sourceIPs = sourceIPs
+    }
 }
 
 /// Per selector, across days and reporters: what `reports summary` shows.

@@ -72,7 +72,7 @@ struct DomainRun {
     // MARK: - Entry points
 
     mutating func tick() throws {
-        try perform(revocationsDue())
+        try perform(try revocationsDue())
         try perform(ttlRaisesDue())
         try perform(keyCreationsDue())
         try perform(recordPushesDue())
@@ -123,14 +123,21 @@ struct DomainRun {
 
     // MARK: - Plans (read the keys, change nothing)
 
-    /// `retired` and the grace period over → `revoked` (the record and the file follow).
-    private func revocationsDue() -> [TickStep] {
-        sortedKeys.compactMap { key in
-            guard key.state == .retired, let policy = policy(key), let graceEnd = SlotSchedule(policy: policy).graceEnd(of: key),
-                graceEnd <= now
+    /// `retired`, the grace period over and, with `revokeAfterUnused`, receivers no longer
+    /// seeing it sign → `revoked` (the record and the file follow).
+    private func revocationsDue() throws -> [TickStep] {
+        try sortedKeys.compactMap { key in
+            guard key.state == .retired, let policy = policy(key),
+                let due = SlotSchedule(policy: policy).revocationDue(of: key, lastSighting: try lastSighting(key, policy)), due <= now
             else { return nil }
             return .revoke(key, policy)
         }
+    }
+
+    /// What DMARC reports say of a retired key, asked only when the slot's policy uses it.
+    func lastSighting(_ key: RegisteredKey, _ policy: SlotPolicy) throws -> Date? {
+        guard policy.revokeAfterUnused != nil, key.state == .retired else { return nil }
+        return try registry.lastSighting(domain: key.domain, selector: key.selector)
     }
 
     /// An active key past its grace period gets the stable TTL (CCCS: 86,400 s once stable).
@@ -252,7 +259,12 @@ struct DomainRun {
                         steps.append(("create the successor of \(key.selector)", due))
                     }
                 case .retired:
-                    if let policy, let graceEnd = SlotSchedule(policy: policy).graceEnd(of: key) {
+                    guard let policy, let graceEnd = SlotSchedule(policy: policy).graceEnd(of: key) else { break }
+                    let seen = try? lastSighting(key, policy)
+                    let due = SlotSchedule(policy: policy).revocationDue(of: key, lastSighting: seen ?? nil) ?? graceEnd
+                    if due > graceEnd, let seen = seen ?? nil, let quiet = policy.revokeAfterUnused {
+                        steps.append(("revoke \(key.selector) once DMARC reports no longer show it signing for \(quiet) (last seen \(Timestamp.iso8601(seen)))", due))
+                    } else {
                         steps.append(("revoke \(key.selector) (end of grace)", graceEnd))
                     }
                 case .revoked:

@@ -125,6 +125,10 @@ public protocol KeyRegistry: Sendable {
 
     /// How many aggregate reports are stored.
     func reportCount() throws -> Int
+
+    /// The end of the latest report period in which receivers saw `selector` of `domain`
+    /// signing (any result), nil when no report shows it.
+    func lastSighting(domain: DomainName, selector: Selector) throws -> Date?
 }
 
 extension KeyRegistry {

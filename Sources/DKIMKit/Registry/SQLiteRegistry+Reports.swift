@@ -84,6 +84,15 @@ extension SQLiteRegistry {
         }
     }
 
+    public func lastSighting(domain: DomainName, selector: Selector) throws -> Date? {
+        try read { db in
+            let row = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT max(last_report_end) FROM dmarc_aggregate WHERE dkim_domain = ? AND selector = ?"),
+                arguments: [domain.ascii, selector.name])
+            return try row.flatMap { try RowDecoder($0, table: "dmarc_aggregate").optionalDate(0) }
+        }
+    }
+
     /// How many reports are stored (for tests and metrics).
     public func reportCount() throws -> Int {
         try read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM dmarc_report") ?? 0 }

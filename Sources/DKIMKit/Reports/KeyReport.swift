@@ -119,7 +119,10 @@ public enum KeyReport {
 
     // MARK: show
 
-    public static func showText(_ key: RegisteredKey, events: [RegistryEvent], checks: [StoredCheck] = [], wording: RemedyWording) -> String {
+    /// - Parameter lastSighting: the end of the latest DMARC report period that shows the key signing.
+    public static func showText(
+        _ key: RegisteredKey, events: [RegistryEvent], checks: [StoredCheck] = [], lastSighting: Date? = nil, wording: RemedyWording
+    ) -> String {
         var fields: [(String, String)] = [
             ("Name", key.recordName.absolute), ("Domain", key.domain.ascii), ("Selector", key.selector.name),
             ("Provider", key.provider.identifier), ("Usage", key.usage.name), ("Owner", key.owner.address),
@@ -135,6 +138,7 @@ public enum KeyReport {
             let label = name.replacingOccurrences(of: "At", with: "").capitalized
             fields.append((label, date.map(Timestamp.iso8601) ?? "-"))
         }
+        fields.append(("Seen signing", lastSighting.map { "until \(Timestamp.iso8601($0)) (DMARC aggregate reports)" } ?? "- (no DMARC report shows it)"))
         fields.append(("Record", key.record.text))
         let width = fields.map(\.0.count).max()! + 1
         var text = fields.map { $0.0 + ":" + String(repeating: " ", count: width - $0.0.count) + " " + $0.1 }.joined(separator: "\n")
@@ -149,11 +153,12 @@ public enum KeyReport {
         return text
     }
 
-    public static func showJSON(_ key: RegisteredKey, events: [RegistryEvent], checks: [StoredCheck] = []) -> String {
+    public static func showJSON(_ key: RegisteredKey, events: [RegistryEvent], checks: [StoredCheck] = [], lastSighting: Date? = nil) -> String {
         var writer = JSONWriter(pretty: true)
         writer.beginObject()
         writer.key("key")
         object(key, includeZone: false, into: &writer)
+        writer.field("lastSeenSigning", lastSighting.map(Timestamp.iso8601))
         writer.key("events")
         writer.beginArray()
         for event in events {

@@ -65,7 +65,7 @@ extension DKIMCtl {
                 for domain in configuration.domains {
                     text += "\(domain.domain): publisher \(domain.publisher.typeName)" + (domain.deploy.map { ", deploy '\($0)'" } ?? "") + "\n"
                     for slot in domain.slots {
-                        text += "  \(slot.provider)/\(slot.usage): owner \(slot.owner), \(slot.specification.algorithm.rawValue)-\(slot.specification.bits), rotation \(slot.rotation), lead \(slot.lead), grace \(slot.grace), ttl \(slot.ttl)→\(slot.stableTTL), revocation \(slot.revocation.rawValue)\(slot.reveal ? ", reveal" : "")\n"
+                        text += "  \(slot.provider)/\(slot.usage): owner \(slot.owner), \(slot.specification.algorithm.rawValue)-\(slot.specification.bits), rotation \(slot.rotation), lead \(slot.lead), grace \(slot.grace), ttl \(slot.ttl)→\(slot.stableTTL), revocation \(slot.revocation.rawValue)\(slot.reveal ? ", reveal" : "")\(slot.revokeAfterUnused.map { ", revoke after \($0) unused" } ?? "")\n"
                         for warning in slot.specification.warnings { text += "    warning: \(warning)\n" }
                     }
                 }

@@ -48,6 +48,12 @@ extension DKIMCtl {
                         .conflict,
                         "key \(key.selector) is within its grace period until \(Timestamp.iso8601(graceEnd)); wait, or pass --immediately (mail in flight signed with it will fail)")
                 }
+                let seen = policy.revokeAfterUnused == nil ? nil : try context.registry.lastSighting(domain: key.domain, selector: key.selector)
+                if let due = SlotSchedule(policy: policy).revocationDue(of: key, lastSighting: seen), due > context.now, let seen {
+                    throw DKIMError(
+                        .conflict,
+                        "receivers saw key \(key.selector) signing until \(Timestamp.iso8601(seen)) (DMARC reports); the slot's revokeAfterUnused holds it until \(Timestamp.iso8601(due)); wait, or pass --immediately")
+                }
                 allowed.insert(.retired)
             } else if key.state == .active {
                 throw DKIMError(.conflict, "key \(key.selector) is the active key of its slot; pass --immediately to revoke it now (the slot stops signing), or use 'dkimctl rotate --emergency'")

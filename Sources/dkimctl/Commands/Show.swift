@@ -29,9 +29,10 @@ extension DKIMCtl {
             let key = try key.find(in: context.registry)
             let events = try context.registry.events(forKey: key.id)
             let checks = try context.registry.checks(forKey: key.id, limit: checkCount)
+            let seen = try context.registry.lastSighting(domain: key.domain, selector: key.selector)
             switch format {
-            case .text: Output.standard.write(KeyReport.showText(key, events: events, checks: checks, wording: .commandLine))
-            case .json: Output.standard.write(KeyReport.showJSON(key, events: events, checks: checks))
+            case .text: Output.standard.write(KeyReport.showText(key, events: events, checks: checks, lastSighting: seen, wording: .commandLine))
+            case .json: Output.standard.write(KeyReport.showJSON(key, events: events, checks: checks, lastSighting: seen))
             }
         }
     }
