@@ -45,10 +45,15 @@ public enum AuditRule: String, Sendable, CaseIterable {
     case revokedStillLive = "revoked-still-live"
     case unknownSelectorLive = "unknown-selector-live"
     case keyFactsMismatch = "key-facts-mismatch"
+    case unknownSelectorSigning = "unknown-selector-signing"
+    case retiredKeyStillSigning = "retired-key-still-signing"
+    case revokedKeyStillSigning = "revoked-key-still-signing"
+    case selectorFailing = "selector-failing"
+    case dkimNotAligned = "dkim-not-aligned"
 
     public var severity: FindingSeverity {
         switch self {
-        case .rotationDueSoon, .testingFlag, .ttlNotRaised: .warning
+        case .rotationDueSoon, .testingFlag, .ttlNotRaised, .retiredKeyStillSigning, .dkimNotAligned: .warning
         default: .error
         }
     }
@@ -68,6 +73,11 @@ public enum AuditRule: String, Sendable, CaseIterable {
         case .revokedStillLive: "a revoked key must no longer verify: its record must be withdrawn or have an empty p="
         case .unknownSelectorLive: "every live selector is in the register: an unknown key can sign as the domain"
         case .keyFactsMismatch: "the register's algorithm, size and fingerprint are those of the public key it stores"
+        case .unknownSelectorSigning: "DMARC aggregate reports: a selector the register does not know passes DKIM for a registered domain (an undeclared sender or a forgotten route)"
+        case .retiredKeyStillSigning: "DMARC aggregate reports: mail is still signed with a retired key; its sender has not switched"
+        case .revokedKeyStillSigning: "DMARC aggregate reports: mail is still signed with a revoked key and fails DKIM"
+        case .selectorFailing: "DMARC aggregate reports: over 10% of an active key's messages in the last 7 days fail DKIM at receivers"
+        case .dkimNotAligned: "RFC 7489 §3.1.1: DKIM passes but d= does not align with the From domain under the published adkim, so it does not count for DMARC"
         }
     }
 }
@@ -178,7 +188,9 @@ public struct ComplianceAuditor: Sendable {
             audited.append(audit(key, lastCheck: checks[key.id], at: now))
         }
         if let only { domains = [only.ascii] }
-        var unknown: [UnknownSelector] = []
+        let evidence = try ReportEvidence(registry: registry, domain: only, at: now)
+        audited = try audited.map { try withReportFindings($0, evidence: evidence) }
+        var unknown = unknownSigners(in: domains, evidence: evidence)
         if let checker {
             for domain in domains.sorted() {
                 unknown += try unknownSelectors(in: DomainName(domain), known: known[domain] ?? [], checker: checker)

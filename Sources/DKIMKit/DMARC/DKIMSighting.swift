@@ -48,6 +48,8 @@ public struct SelectorEvidence: Sendable, Equatable {
     public var messages: Int
     public var passingMessages: Int
     public var alignedMessages: Int
+    /// Messages whose signature passed but whose `d=` did not align with the From domain.
+    public var passingUnalignedMessages: Int = 0
     public var reporters: Int
 
     public var passRate: Double { messages == 0 ? 0 : Double(passingMessages) / Double(messages) }

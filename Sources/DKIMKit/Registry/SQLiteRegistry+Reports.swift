@@ -67,7 +67,8 @@ extension SQLiteRegistry {
                            SUM(CASE WHEN a.result = 'pass' THEN a.messages ELSE 0 END),
                            SUM(CASE WHEN a.aligned = 1 THEN a.messages ELSE 0 END),
                            COUNT(DISTINCT a.reporter),
-                           EXISTS (SELECT 1 FROM key k WHERE k.domain = a.dkim_domain AND k.selector = a.selector AND a.selector != '')
+                           EXISTS (SELECT 1 FROM key k WHERE k.domain = a.dkim_domain AND k.selector = a.selector AND a.selector != ''),
+                           SUM(CASE WHEN a.result = 'pass' AND a.aligned = 0 THEN a.messages ELSE 0 END)
                     FROM dmarc_aggregate a
                     WHERE a.dkim_domain != '' AND (?1 IS NULL OR a.policy_domain = ?1 OR a.dkim_domain = ?1) AND (?2 IS NULL OR a.day >= ?2)
                     GROUP BY a.dkim_domain, a.selector
@@ -79,7 +80,8 @@ extension SQLiteRegistry {
                 return SelectorEvidence(
                     dkimDomain: try decoder.string(0), selector: try decoder.string(1), known: try decoder.int(8) != 0,
                     firstSeen: try decoder.string(2), lastSeen: try decoder.string(3), messages: try decoder.int(4),
-                    passingMessages: try decoder.int(5), alignedMessages: try decoder.int(6), reporters: try decoder.int(7))
+                    passingMessages: try decoder.int(5), alignedMessages: try decoder.int(6), passingUnalignedMessages: try decoder.int(9),
+                    reporters: try decoder.int(7))
             }
         }
     }
