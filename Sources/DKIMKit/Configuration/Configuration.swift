@@ -88,6 +88,8 @@ public struct SlotPolicy: Sendable {
     /// Off (nil) by default. When set, a retired key is revoked only once DMARC aggregate
     /// reports have not shown it signing for this long (besides the grace period).
     public var revokeAfterUnused: TimeSpan?
+    /// The From domains mail signed through this slot carries (DMARC alignment); the slot's domain by default.
+    public var fromDomains: [DomainName]
 
     /// A slot with the documented defaults (`dkimctl config init` shows them):
     /// rotation 182d, lead 14d, grace 7d, TTL 1800 then 86400, empty-p revocation,
@@ -108,12 +110,14 @@ public struct SlotPolicy: Sendable {
         reveal = false
         propagation = TimeSpan(seconds: 0)
         attentionAfter = TimeSpan(seconds: 2 * 86400)
+        fromDomains = [domain]
     }
 
     public init(
         domain: DomainName, provider: Provider, usage: Usage, owner: Owner, specification: KeySpecification,
         selectorPattern: SelectorPattern, rotation: TimeSpan, lead: TimeSpan, grace: TimeSpan, ttl: Int, stableTTL: Int,
-        revocation: RevocationStyle, reveal: Bool, propagation: TimeSpan, attentionAfter: TimeSpan, revokeAfterUnused: TimeSpan? = nil
+        revocation: RevocationStyle, reveal: Bool, propagation: TimeSpan, attentionAfter: TimeSpan, revokeAfterUnused: TimeSpan? = nil,
+        fromDomains: [DomainName]? = nil
     ) {
         self.domain = domain
         self.provider = provider
@@ -131,6 +135,7 @@ public struct SlotPolicy: Sendable {
         self.propagation = propagation
         self.attentionAfter = attentionAfter
         self.revokeAfterUnused = revokeAfterUnused
+        self.fromDomains = fromDomains ?? [domain]
     }
 
     public var activationPolicy: ActivationPolicy {

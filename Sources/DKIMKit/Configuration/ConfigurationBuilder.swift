@@ -149,7 +149,10 @@ struct ConfigurationBuilder {
             domain: domain, provider: provider, usage: usage, owner: owner, specification: specification, selectorPattern: pattern,
             rotation: rotation, lead: lead, grace: grace, ttl: ttl, stableTTL: stableTTL, revocation: revocation,
             reveal: pick(\.reveal, .reveal)?.0 ?? standard.reveal, propagation: propagation, attentionAfter: attention,
-            revokeAfterUnused: revokeAfterUnused)
+            revokeAfterUnused: revokeAfterUnused,
+            fromDomains: try slot.fromDomains.map { names in
+                try names.enumerated().map { index, name in try at(path + [.key("fromDomains"), .index(index)]) { try DomainName(name) } }
+            })
     }
 
     /// The built-in profiles plus the `providers:` section's `custom:NAME` ones.

@@ -108,11 +108,12 @@ struct RawPolicy: Decodable {
     var propagation: String?
     var attentionAfter: String?
     var revokeAfterUnused: String?
+    var fromDomains: [String]?
     enum CodingKeys: String, CodingKey, CaseIterable {
         case provider, usage, owner, algorithm, bits, rotation, lead, grace, ttl, stableTTL, selectorPattern, revocation,
-            reveal, propagation, attentionAfter, revokeAfterUnused
+            reveal, propagation, attentionAfter, revokeAfterUnused, fromDomains
     }
-    static let slotOnlyKeys: Set<String> = ["provider", "usage"]
+    static let slotOnlyKeys: Set<String> = ["provider", "usage", "fromDomains"]
 }
 
 struct RawDomain: Decodable {

@@ -55,4 +55,40 @@ public enum DMARCReport {
         writer.endArray()
         return writer.text + "\n"
     }
+
+    // MARK: alignment
+
+    public static func alignmentTable(_ verdicts: [AlignmentVerdict]) -> String {
+        KeyReport.table(
+            header: ["SLOT", "D=", "FROM", "DMARC RECORD", "POLICY", "ADKIM", "RELAXED", "STRICT", "ALIGNED", "WHY"],
+            rows: verdicts.map { item in
+                [
+                    item.slot, item.dkimDomain, item.fromDomain, item.recordDomain.map { "_dmarc.\($0)" } ?? "none", item.policy ?? "-",
+                    item.record?.adkim ?? "-", item.relaxed ? "yes" : "no", item.strict ? "yes" : "no", item.aligned ? "yes" : "NO", item.reason,
+                ]
+            })
+    }
+
+    public static func alignmentJSON(_ verdicts: [AlignmentVerdict]) -> String {
+        var writer = JSONWriter(pretty: true)
+        writer.beginArray()
+        for item in verdicts {
+            writer.beginObject()
+            writer.field("slot", item.slot)
+            writer.field("dkimDomain", item.dkimDomain)
+            writer.field("fromDomain", item.fromDomain)
+            writer.field("dmarcRecordAt", item.recordDomain.map { "_dmarc.\($0)" })
+            writer.field("dmarcRecord", item.record?.text)
+            writer.field("policy", item.policy)
+            writer.field("adkim", item.record?.adkim)
+            writer.field("rua", item.record?.rua ?? [])
+            writer.field("relaxed", item.relaxed)
+            writer.field("strict", item.strict)
+            writer.field("aligned", item.aligned)
+            writer.field("reason", item.reason)
+            writer.endObject()
+        }
+        writer.endArray()
+        return writer.text + "\n"
+    }
 }

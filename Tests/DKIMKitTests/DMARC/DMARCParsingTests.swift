@@ -125,3 +125,15 @@ import Testing
         #expect(!list.aligned(dkimDomain: "", fromDomain: "example.org", strict: false))
     }
 }
+
+@Suite struct DMARCRecordTests {
+    @Test func tagsAndDefaults() throws {
+        let record = try #require(DMARCRecord.parse("v=DMARC1; p=Reject; sp=quarantine; np=reject; adkim=s; rua=mailto:a@example.org, mailto:b@example.net"))
+        #expect(record.p == "reject" && record.sp == "quarantine" && record.np == "reject" && record.adkim == "s" && record.aspf == "r")
+        #expect(record.rua == ["mailto:a@example.org", "mailto:b@example.net"])
+        let bare = try #require(DMARCRecord.parse("v=DMARC1"))
+        #expect(bare.p == "none" && bare.adkim == "r" && bare.sp == nil && bare.rua.isEmpty)
+        #expect(DMARCRecord.parse("p=reject; v=DMARC1") == nil, "v=DMARC1 must come first")
+        #expect(DMARCRecord.parse("v=spf1 -all") == nil)
+    }
+}
