@@ -126,6 +126,17 @@ import Testing
         let json = try JSONSerialization.jsonObject(with: Data(try dkimctl.run(["show", Self.ours, "--domain", "example.org", "--format", "json"]).standardOutput.utf8)) as? [String: Any]
         #expect(json?["lastSeenSigning"] as? String == "2026-11-21T23:59:59Z")
 
+        // Metrics: the last day's sightings (since 2026-11-22), the unknown signer, the newest report's age.
+        let metrics = try dkimctl.run(["metrics"]).standardOutput
+        for line in [
+            "dkimctl_dmarc_selector_messages{dkim_domain=\"example.org\",selector=\"\",known=\"no\"} 7",
+            "dkimctl_dmarc_selector_pass_ratio{dkim_domain=\"example.org\",selector=\"\",known=\"no\"} 1",
+            "dkimctl_dmarc_unknown_selectors 1", "dkimctl_dmarc_newest_report_age_seconds 43201",
+        ] {
+            #expect(metrics.contains("\n" + line + "\n"), "\(line)\n\(metrics)")
+        }
+        #expect(!metrics.contains("selector=\"\(Self.ours)\""), "only days since yesterday count")
+
         // Filters and formats.
         #expect(try summary(dkimctl, ["--since", "2026-11-22"]).map { $0["selector"] as? String } == [""])
         #expect(try summary(dkimctl, ["--domain", "other.example"]).isEmpty)

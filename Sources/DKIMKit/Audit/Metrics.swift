@@ -69,9 +69,25 @@ public struct MetricsReport: Sendable {
         var sealAge = Family(name: "dkimctl_audit_seal_age_seconds", help: "Seconds since the last seal of the event log's head in seals.log (-1: never sealed).")
         let lastSeal = (try? SealLog.read(state.sealsLogPath))?.compactMap(\.seal).last.flatMap { Timestamp.parse($0.time) }
         sealAge.samples.append(([], lastSeal.map { now.timeIntervalSince($0).rounded() } ?? -1))
+        // What receivers reported (DMARC aggregate reports) over the last day.
+        let since = Timestamp.day(now.addingTimeInterval(-86400))
+        var reportMessages = Family(name: "dkimctl_dmarc_selector_messages", help: "Messages DMARC aggregate reports show signed with each d= and selector since yesterday (UTC days).")
+        var reportPass = Family(name: "dkimctl_dmarc_selector_pass_ratio", help: "Share of those messages whose DKIM signature passed.")
+        for item in try registry.selectorEvidence(domain: nil, since: since) {
+            let labels = [("dkim_domain", item.dkimDomain), ("selector", item.selector), ("known", item.known ? "yes" : "no")]
+            reportMessages.samples.append((labels, Double(item.messages)))
+            reportPass.samples.append((labels, (item.passRate * 10000).rounded() / 10000))
+        }
+        var unknownSigning = Family(name: "dkimctl_dmarc_unknown_selectors", help: "Selectors the registry does not know that reports show passing DKIM for a registered domain.")
+        unknownSigning.samples.append(([], Double(audit.unknownSelectors.filter { $0.finding.rule == AuditRule.unknownSelectorSigning.rawValue }.count)))
+        var reportAge = Family(name: "dkimctl_dmarc_newest_report_age_seconds", help: "Seconds since the end of the newest imported report's period (-1: none imported).")
+        reportAge.samples.append(([], try registry.newestReportEnd().map { now.timeIntervalSince($0).rounded() } ?? -1))
         var generated = Family(name: "dkimctl_metrics_generated_timestamp_seconds", help: "When these metrics were written (Unix time).")
         generated.samples.append(([], now.timeIntervalSince1970.rounded()))
-        return [byState, due, proofOK, proofAge, lastRotate, sinceRotate, findings, head, sealAge, generated].map(\.text).joined()
+        return [
+            byState, due, proofOK, proofAge, lastRotate, sinceRotate, findings, head, sealAge, reportMessages, reportPass, unknownSigning,
+            reportAge, generated,
+        ].map(\.text).joined()
     }
 
     /// Label values: backslash, double quote and newline escaped.

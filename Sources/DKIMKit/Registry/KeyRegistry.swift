@@ -129,6 +129,9 @@ public protocol KeyRegistry: Sendable {
     /// The end of the latest report period in which receivers saw `selector` of `domain`
     /// signing (any result), nil when no report shows it.
     func lastSighting(domain: DomainName, selector: Selector) throws -> Date?
+
+    /// The end of the newest stored report's period, nil when none is stored.
+    func newestReportEnd() throws -> Date?
 }
 
 extension KeyRegistry {

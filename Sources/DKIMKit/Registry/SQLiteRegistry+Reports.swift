@@ -95,6 +95,13 @@ extension SQLiteRegistry {
         }
     }
 
+    public func newestReportEnd() throws -> Date? {
+        try read { db in
+            let row = try Row.fetchOne(db, sql: "SELECT max(end_at) FROM dmarc_report")
+            return try row.flatMap { try RowDecoder($0, table: "dmarc_report").optionalDate(0) }
+        }
+    }
+
     /// How many reports are stored (for tests and metrics).
     public func reportCount() throws -> Int {
         try read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM dmarc_report") ?? 0 }

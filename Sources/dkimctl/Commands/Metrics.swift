@@ -13,7 +13,10 @@ extension DKIMCtl {
                 dkimctl_last_successful_rotate_timestamp_seconds and \\
                 dkimctl_seconds_since_last_successful_rotate (a complete, error-free 'rotate' tick over every \\
                 domain); dkimctl_audit_findings{severity} ('dkimctl audit' without its DNS rules, unless \\
-                --with-dns); dkimctl_metrics_generated_timestamp_seconds.
+                --with-dns); from imported DMARC reports, per d= and selector since yesterday \\
+                dkimctl_dmarc_selector_messages and dkimctl_dmarc_selector_pass_ratio, \\
+                dkimctl_dmarc_unknown_selectors and dkimctl_dmarc_newest_report_age_seconds; \\
+                dkimctl_metrics_generated_timestamp_seconds.
 
                 With --output the file is written atomically (temporary file, rename), so the collector \\
                 never reads half of it; name it *.prom in the collector's directory.
