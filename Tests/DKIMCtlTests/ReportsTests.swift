@@ -161,7 +161,9 @@ import Testing
             + (1...9).map { "<!ENTITY lol\($0) \"" + String(repeating: "&lol\($0 == 1 ? "" : String($0 - 1));", count: 10) + "\">" }.joined()
             + "]><feedback>&lol9;</feedback>"
         try Self.write(laughs, to: scratch.file("inbox/laughs.xml"))
-        try Self.write(String(good.prefix(good.count / 2)), to: scratch.file("inbox/truncated.xml"))
+        // Another report (a truncated copy of one imported before would only be "already imported").
+        let other = good.replacingOccurrences(of: "<report_id>good</report_id>", with: "<report_id>cut</report_id>")
+        try Self.write(String(other.prefix(other.count / 2)), to: scratch.file("inbox/truncated.xml"))
         try Self.write("hello", to: scratch.file("inbox/word.xml.gz"), as: "gzip")
         let bombs = """
             import gzip, sys, zipfile

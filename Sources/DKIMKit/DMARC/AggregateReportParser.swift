@@ -3,16 +3,30 @@ import Foundation
 /// Reads an aggregate report's XML as a stream of events: the metadata and policy into
 /// an `AggregateReport`, and each row handed to `row` with the report read so far (its
 /// metadata and policy come first in both schemas) as soon as its `</record>` is read:
-/// no tree, no list of rows. Both schemas, with or without namespaces; unknown elements
+/// no tree, no list of rows. `skip` is asked once the metadata is read, before the first
+/// row: true (a report imported before) ends the reading with nil. Both schemas, with or without namespaces; unknown elements
 /// are ignored; results are lower-cased and anything outside RFC 8601's set is `unknown`.
 enum AggregateReportParser {
+    /// Without XML white space at either end (Foundation's trimming bridges through NSString: slow here).
+    static func trimmed(_ text: String) -> String {
+        let utf8 = text.utf8
+        guard let first = utf8.firstIndex(where: { !XMLEventReader.isSpace($0) }) else { return "" }
+        let last = utf8.lastIndex(where: { !XMLEventReader.isSpace($0) })!
+        if first == utf8.startIndex, last == utf8.index(before: utf8.endIndex) { return text }
+        return String(text.utf8[first...last])!
+    }
+
     static let results: Set<String> = ["none", "pass", "fail", "policy", "neutral", "temperror", "permerror"]
 
     static func parse(
-        _ xml: [UInt8], limits: DMARCReportLimits, row: (AggregateReport, AggregateRow) -> Void
-    ) throws(DMARCReportError) -> AggregateReport {
+        _ xml: [UInt8], limits: DMARCReportLimits, skip: (AggregateReport) -> Bool = { _ in false },
+        row: (AggregateReport, AggregateRow) -> Void
+    ) throws(DMARCReportError) -> AggregateReport? {
         var reader = XMLEventReader(xml, limits: limits)
         var path: [String] = []
+        // The path below <feedback> as one string (`record/row/count`), kept as elements open and close.
+        var joined = ""
+        var lengths: [Int] = []
         var text = ""
         var report = AggregateReport(reporter: "", reportID: "", begin: .distantPast, end: .distantPast, policy: .init(domain: ""))
         var current = AggregateRow()
@@ -24,15 +38,21 @@ enum AggregateReportParser {
             case .start(let name):
                 if path.isEmpty, name != "feedback" { throw .notAReport("the root element is <\(name)>, not <feedback>") }
                 path.append(name)
+                lengths.append(joined.utf8.count)
+                if path.count > 1 { joined += (path.count > 2 ? "/" : "") + name }
                 text = ""
-                if path == ["feedback", "record"] { current = AggregateRow() }
-                if path == ["feedback", "record", "auth_results", "dkim"] { signature = AggregateRow.DKIMResult() }
+                if path.count == 2, joined == "record" {
+                    // The metadata is read: a report imported before need not be read further.
+                    if report.rows == 0, !report.reporter.isEmpty, !report.reportID.isEmpty, skip(report) { return nil }
+                    current = AggregateRow()
+                }
+                if joined == "record/auth_results/dkim" { signature = AggregateRow.DKIMResult() }
             case .text(let value):
                 text += value
             case .end:
-                let value = text.trimmingCharacters(in: .whitespacesAndNewlines)
+                let value = Self.trimmed(text)
                 text = ""
-                switch path.dropFirst().joined(separator: "/") {
+                switch joined {
                 case "report_metadata/org_name": report.reporter = value
                 case "report_metadata/report_id": report.reportID = value
                 case "report_metadata/date_range/begin":
@@ -73,6 +93,8 @@ enum AggregateReportParser {
                 default: break
                 }
                 path.removeLast()
+                let length = lengths.removeLast()
+                joined = String(joined.utf8.prefix(length))!
             }
         }
         guard !report.reporter.isEmpty else { throw .notAReport("no report_metadata/org_name: not a DMARC aggregate report") }

@@ -35,9 +35,15 @@ struct XMLEventReader {
                 let start = position
                 while position < bytes.count, bytes[position] != UInt8(ascii: "<") { position += 1 }
                 let raw = bytes[start..<position]
-                if raw.allSatisfy({ [0x20, 0x09, 0x0A, 0x0D].contains($0) }) { continue }
+                if raw.allSatisfy({ Self.isSpace($0) }) { continue }
                 guard !open.isEmpty else { throw .notAReport("text outside the root element at byte \(start)") }
                 return .text(try decode(raw, at: start))
+            }
+            let second = position + 1 < bytes.count ? bytes[position + 1] : 0
+            if second != UInt8(ascii: "?"), second != UInt8(ascii: "!"), second != UInt8(ascii: "/") {
+                position += 1
+                let name = try readName()
+                return try startTag(name)
             }
             if starts(with: "<?") {
                 try skip(past: "?>", what: "processing instruction")
@@ -47,7 +53,7 @@ struct XMLEventReader {
                 let start = position + 9
                 try skip(past: "]]>", what: "CDATA section")
                 guard !open.isEmpty else { throw .notAReport("CDATA outside the root element") }
-                return .text(String(decoding: bytes[start..<(position - 3)], as: UTF8.self))
+                return .text(Self.text(bytes, start..<(position - 3)))
             } else if starts(with: "<!") {
                 throw .unsafe("a DTD or declaration ('<!' at byte \(position)): DTDs and entity declarations are refused (XXE, entity expansion)")
             } else if starts(with: "</") {
@@ -62,16 +68,7 @@ struct XMLEventReader {
             } else {
                 position += 1
                 let name = try readName()
-                let selfClosing = try skipAttributes(of: name)
-                elements += 1
-                if elements > limits.elements { throw .tooLarge("more than \(limits.elements) elements") }
-                if open.isEmpty {
-                    guard !rootSeen else { throw .notAReport("a second root element <\(name)>") }
-                    rootSeen = true
-                }
-                if open.count + 1 > limits.depth { throw .tooLarge("elements nested more than \(limits.depth) deep") }
-                if selfClosing { pendingEnd = name } else { open.append(name) }
-                return .start(name)
+                return try startTag(name)
             }
         }
         if let unclosed = open.last { throw .notAReport("the document ends inside <\(unclosed)> (truncated)") }
@@ -79,13 +76,39 @@ struct XMLEventReader {
         return nil
     }
 
+    /// The rest of a start tag whose name was read: attributes skipped, limits checked.
+    private mutating func startTag(_ name: String) throws(DMARCReportError) -> Event {
+        let selfClosing = try skipAttributes(of: name)
+        elements += 1
+        if elements > limits.elements { throw .tooLarge("more than \(limits.elements) elements") }
+        if open.isEmpty {
+            guard !rootSeen else { throw .notAReport("a second root element <\(name)>") }
+            rootSeen = true
+        }
+        if open.count + 1 > limits.depth { throw .tooLarge("elements nested more than \(limits.depth) deep") }
+        if selfClosing { pendingEnd = name } else { open.append(name) }
+        return .start(name)
+    }
+
+    static func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 }
+
+    /// UTF-8 text of a byte range, decoded from contiguous memory (the fast path).
+    static func text(_ bytes: [UInt8], _ range: Range<Int>) -> String {
+        bytes.withUnsafeBufferPointer { buffer in String(decoding: UnsafeBufferPointer(rebasing: buffer[range]), as: UTF8.self) }
+    }
+
+    private static let markers: [String: [UInt8]] = Dictionary(
+        uniqueKeysWithValues: ["<?", "<!--", "<![CDATA[", "<!", "</", "?>", "-->", "]]>"].map { ($0, Array($0.utf8)) })
+
     private func starts(with prefix: String) -> Bool {
-        let utf8 = Array(prefix.utf8)
-        return position + utf8.count <= bytes.count && bytes[position..<(position + utf8.count)].elementsEqual(utf8)
+        let utf8 = Self.markers[prefix] ?? Array(prefix.utf8)
+        guard position + utf8.count <= bytes.count else { return false }
+        for (offset, byte) in utf8.enumerated() where bytes[position + offset] != byte { return false }
+        return true
     }
 
     private mutating func skip(past terminator: String, what: String) throws(DMARCReportError) {
-        let utf8 = Array(terminator.utf8)
+        let utf8 = Self.markers[terminator] ?? Array(terminator.utf8)
         var index = position
         while index + utf8.count <= bytes.count {
             if bytes[index] == utf8[0], bytes[index..<(index + utf8.count)].elementsEqual(utf8) {
@@ -98,7 +121,7 @@ struct XMLEventReader {
     }
 
     private mutating func skipSpace() {
-        while position < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[position]) { position += 1 }
+        while position < bytes.count, Self.isSpace(bytes[position]) { position += 1 }
     }
 
     /// A name, its namespace prefix dropped: `dmarc:record` → `record`.
@@ -106,14 +129,14 @@ struct XMLEventReader {
         let start = position
         while position < bytes.count {
             let byte = bytes[position]
-            if [0x20, 0x09, 0x0A, 0x0D, UInt8(ascii: ">"), UInt8(ascii: "/"), UInt8(ascii: "=")].contains(byte) { break }
+            if Self.isSpace(byte) || byte == UInt8(ascii: ">") || byte == UInt8(ascii: "/") || byte == UInt8(ascii: "=") { break }
             position += 1
             if position - start > 256 { throw .tooLarge("an element name longer than 256 bytes") }
         }
         guard position > start else { throw truncatedOr("an empty element name at byte \(start)") }
-        var name = bytes[start..<position]
-        if let colon = name.lastIndex(of: UInt8(ascii: ":")) { name = name[(colon + 1)...] }
-        return String(decoding: name, as: UTF8.self)
+        var nameStart = start
+        if let colon = bytes[start..<position].lastIndex(of: UInt8(ascii: ":")) { nameStart = colon + 1 }
+        return Self.text(bytes, nameStart..<position)
     }
 
     /// Skips a start tag's attributes (namespace declarations and the like); true for `/>`.
@@ -150,7 +173,7 @@ struct XMLEventReader {
     /// Text with its character references decoded; any other entity is refused.
     private func decode(_ raw: ArraySlice<UInt8>, at offset: Int) throws(DMARCReportError) -> String {
         if raw.count > limits.textBytes { throw .tooLarge("a text of \(raw.count) bytes (allowed: at most \(limits.textBytes))") }
-        guard raw.contains(UInt8(ascii: "&")) else { return String(decoding: raw, as: UTF8.self) }
+        guard raw.contains(UInt8(ascii: "&")) else { return Self.text(bytes, raw.startIndex..<raw.endIndex) }
         var output: [UInt8] = []
         var index = raw.startIndex
         while index < raw.endIndex {

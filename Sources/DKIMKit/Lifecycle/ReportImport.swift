@@ -99,21 +99,31 @@ public struct ReportImport: Sendable {
         case .failure(let error): return .refused(error)
         }
         var sightings: [DKIMSighting: SightingCount] = [:]
+        var alignment: [String: Bool] = [:]
         var outOfOrder = false
         let bytes = [UInt8](xml)
-        let report: AggregateReport
+        let parsed: AggregateReport?
+        var known: AggregateReport?
+        let imported = { (report: AggregateReport) -> Bool in
+            guard (try? registry.hasReport(reporter: report.reporter, reportID: report.reportID)) == true else { return false }
+            known = report
+            return true
+        }
         do {
-            report = try AggregateReportParser.parse(bytes, limits: limits) { report, row in
+            parsed = try AggregateReportParser.parse(bytes, limits: limits, skip: imported) { report, row in
                 outOfOrder = outOfOrder || report.reporter.isEmpty || report.policy.domain.isEmpty || report.begin == .distantPast
-                add(row, of: report, to: &sightings)
+                add(row, of: report, to: &sightings, alignment: &alignment)
             }
         } catch {
             return .refused(error)
         }
+        guard let report = parsed else {
+            return .duplicate(reporter: known?.reporter ?? "", reportID: known?.reportID ?? "")
+        }
         // Rows read before the metadata or the policy (out of schema order): sum them again.
         if outOfOrder {
             sightings = [:]
-            _ = try? AggregateReportParser.parse(bytes, limits: limits) { _, row in add(row, of: report, to: &sightings) }
+            _ = try? AggregateReportParser.parse(bytes, limits: limits) { _, row in add(row, of: report, to: &sightings, alignment: &alignment) }
         }
         guard try registry.importReport(report, sightings: sightings, actor: actor, at: time) else {
             return .duplicate(reporter: report.reporter, reportID: report.reportID)
@@ -121,9 +131,20 @@ public struct ReportImport: Sendable {
         return .imported(reporter: report.reporter, reportID: report.reportID, rows: report.rows, messages: report.messages)
     }
 
+    /// Alignment, remembered per report: a report has few distinct (d=, From) pairs.
+    private func aligned(_ d: String, _ from: String, _ strict: Bool, _ known: inout [String: Bool]) -> Bool {
+        let key = "\(strict ? "s" : "r")|\(d)|\(from)"
+        if let known = known[key] { return known }
+        let value = suffixes.aligned(dkimDomain: d, fromDomain: from, strict: strict)
+        known[key] = value
+        return value
+    }
+
     /// Adds one row to the sightings: each DKIM result of the row counts the row's messages
     /// (a row without a signature counts under an empty `d=`).
-    func add(_ row: AggregateRow, of report: AggregateReport, to sums: inout [DKIMSighting: SightingCount]) {
+    func add(
+        _ row: AggregateRow, of report: AggregateReport, to sums: inout [DKIMSighting: SightingCount], alignment: inout [String: Bool]
+    ) {
         let day = Timestamp.day(report.begin)
         let strict = report.policy.adkim == "s"
         let headerFrom = row.headerFrom.isEmpty ? report.policy.domain : row.headerFrom
@@ -132,7 +153,7 @@ public struct ReportImport: Sendable {
             let sighting = DKIMSighting(
                 day: day, policyDomain: report.policy.domain, headerFrom: headerFrom, dkimDomain: result.domain,
                 selector: result.selector, result: result.result,
-                aligned: suffixes.aligned(dkimDomain: result.domain, fromDomain: headerFrom, strict: strict),
+                aligned: aligned(result.domain, headerFrom, strict, &alignment),
                 reporter: report.reporter)
             sums[sighting, default: SightingCount()].messages += row.count
             sums[sighting, default: SightingCount()].sourceIPs.insert(row.sourceIP)

@@ -130,6 +130,9 @@ public protocol KeyRegistry: Sendable {
     /// signing (any result), nil when no report shows it.
     func lastSighting(domain: DomainName, selector: Selector) throws -> Date?
 
+    /// Whether the report (reporter, report id) was imported.
+    func hasReport(reporter: String, reportID: String) throws -> Bool
+
     /// The end of the newest stored report's period, nil when none is stored.
     func newestReportEnd() throws -> Date?
 }

@@ -95,6 +95,14 @@ extension SQLiteRegistry {
         }
     }
 
+    public func hasReport(reporter: String, reportID: String) throws -> Bool {
+        try read { db in
+            try Bool.fetchOne(
+                db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM dmarc_report WHERE reporter = ? AND report_id = ?)"),
+                arguments: [reporter, reportID]) ?? false
+        }
+    }
+
     public func newestReportEnd() throws -> Date? {
         try read { db in
             let row = try Row.fetchOne(db, sql: "SELECT max(end_at) FROM dmarc_report")

@@ -80,7 +80,7 @@ import Testing
 
     @Test func bothSchemasFieldByField() throws {
         var rows: [AggregateRow] = []
-        let report = try AggregateReportParser.parse(Array(Self.report.utf8), limits: DMARCReportLimits()) { _, row in rows.append(row) }
+        let report = try #require(try AggregateReportParser.parse(Array(Self.report.utf8), limits: DMARCReportLimits()) { _, row in rows.append(row) })
         #expect(report.reporter == "Yahoo" && report.reportID == "y-1")
         #expect(report.begin == Date(timeIntervalSince1970: 1_795_305_600) && report.end == Date(timeIntervalSince1970: 1_795_391_999))
         #expect(report.policy == AggregateReport.PublishedPolicy(domain: "example.org", adkim: "s", aspf: nil, p: "reject", sp: "quarantine", np: "reject", testing: "n", pct: nil))
@@ -93,6 +93,14 @@ import Testing
             .init(domain: "other.example", selector: "s2", result: "unknown"),
             .init(domain: "example.org", selector: "", result: "unknown"),
         ])
+    }
+
+    /// Asked once the metadata is read, `skip` ends the reading before the first row.
+    @Test func aReportToSkipIsNotReadFurther() throws {
+        var asked: [String] = []
+        var rows = 0
+        let report = try AggregateReportParser.parse(Array(Self.report.utf8), limits: DMARCReportLimits(), skip: { asked.append($0.reportID); return true }) { _, _ in rows += 1 }
+        #expect(report == nil && asked == ["y-1"] && rows == 0)
     }
 
     @Test func notAnAggregateReportIsRefused() {
