@@ -24,6 +24,10 @@ enum ConfigurationExample {
           # revokeAfterUnused: 3d      # off by default: revoke a retired key only once DMARC reports
                                          # ('dkimctl reports import') have not shown it signing for this long
 
+        # What is kept of DMARC aggregate reports ('dkimctl reports import').
+        # reports:
+        #   retention: 400d              # sums and reports of days older than this are removed at import (at least 7d)
+
         # How DNS is asked (command-line options override these).
         # dns:
         #   nameservers: ["192.0.2.53"]  # ask these instead of the zone's discovered authoritative servers

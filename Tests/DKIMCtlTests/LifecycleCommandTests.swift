@@ -22,6 +22,8 @@ private let hour: TimeInterval = 3600
         ("short revokeAfterUnused",
          "defaults: { owner: a@example.org, revokeAfterUnused: 2h }\ndomains:\n  example.org:\n    slots: [ { provider: self-hosted } ]\n",
          "defaults.revokeAfterUnused: revokeAfterUnused 2h is shorter than the day an aggregate report covers (allowed: 1d or more)"),
+        ("short retention", "reports: { retention: 3d }\n",
+         "reports.retention: retention 3d is shorter than a week (allowed: 7d or more; revokeAfterUnused and the audit read the reports)"),
         ("missing publisher command",
          "domains:\n  example.org:\n    publisher: { type: command, command: /usr/local/bin/no-such-dns-hook }\n",
          "publisher command '/usr/local/bin/no-such-dns-hook' was not found"),

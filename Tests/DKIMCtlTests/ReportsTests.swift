@@ -94,7 +94,7 @@ import Testing
 
         let imported = try dkimctl.run(["reports", "import", scratch.file("inbox")])
         #expect(imported.status == 0, "\(imported.standardError)")
-        #expect(imported.standardOutput.hasSuffix("3 file(s), 3 report(s): 3 imported (4 row(s), 25 message(s)), 0 already imported, 0 refused\n"), "\(imported.standardOutput)")
+        #expect(imported.standardOutput.hasSuffix("3 file(s), 3 report(s): 3 imported (4 row(s), 25 message(s)), 0 already imported or past retention, 0 refused\n"), "\(imported.standardOutput)")
 
         // Worked out by hand from the reports above; unknown selectors first.
         func check(_ rows: [[String: Any]]) {
@@ -115,7 +115,7 @@ import Testing
         let events = try dkimctl.run(["audit", "events", "--format", "json"]).standardOutput
         let again = try dkimctl.run(["reports", "import", scratch.file("inbox")])
         #expect(again.status == 0)
-        #expect(again.standardOutput.hasSuffix("3 file(s), 3 report(s): 0 imported (0 row(s), 0 message(s)), 3 already imported, 0 refused\n"), "\(again.standardOutput)")
+        #expect(again.standardOutput.hasSuffix("3 file(s), 3 report(s): 0 imported (0 row(s), 0 message(s)), 3 already imported or past retention, 0 refused\n"), "\(again.standardOutput)")
         check(try summary(dkimctl))
         #expect(try dkimctl.run(["audit", "events", "--format", "json"]).standardOutput == events)
         #expect(try dkimctl.run(["audit", "verify"]).status == 0)
@@ -145,6 +145,18 @@ import Testing
         #expect(csv.contains("\r\nexample.org,\(Self.ours),yes,2026-11-20,2026-11-21,18,0.7222,2,1.0000\r\n"), "\(csv)")
         let table = try dkimctl.run(["reports", "summary"]).standardOutput
         #expect(table.contains("(not named)") && table.contains("UNKNOWN") && table.contains("72.2%"), "\(table)")
+        // Retention: a week, a week after the first report began: its day and the report go, and
+        // importing it again does not bring it back.
+        try "reports: { retention: 7d }\n".write(toFile: scratch.file("state/dkimctl.yaml"), atomically: true, encoding: .utf8)
+        let later = try dkimctl.run(["reports", "import", scratch.file("inbox")], environment: ["DKIMCTL_NOW": "2026-11-28T00:00:00Z"])
+        #expect(later.status == 0, "\(later.standardError)")
+        #expect(later.standardError.contains("retention 7d: removed 1 report(s) and 2 daily sum(s) from before 2026-11-21"), "\(later.standardError)")
+        #expect(later.standardOutput.contains("google.com report 1001 began before 2026-11-21 (reports.retention 7d)"), "\(later.standardOutput)")
+        let kept = try summary(dkimctl)
+        #expect(kept.first { $0["selector"] as? String == Self.ours }?["messages"] as? Int == 3)
+        #expect(kept.first { $0["selector"] as? String == Self.ours }?["firstSeen"] as? String == "2026-11-21")
+        try FileManager.default.removeItem(atPath: scratch.file("state/dkimctl.yaml"))
+
         let refused = try dkimctl.run(["reports", "summary", "--since", "yesterday"])
         #expect(refused.status == 64 && refused.errorLines == ["dkimctl: error: time 'yesterday' is not a date (allowed: YYYY-MM-DD or ISO 8601, e.g. 2026-05-01T00:00:00Z)"])
     }
@@ -185,7 +197,7 @@ import Testing
 
         let result = try dkimctl.run(["reports", "import", scratch.file("inbox")])
         #expect(result.status == 1)
-        #expect(result.standardOutput.hasSuffix("8 file(s), 8 report(s): 1 imported (1 row(s), 4 message(s)), 0 already imported, 7 refused\n"), "\(result.standardOutput)")
+        #expect(result.standardOutput.hasSuffix("8 file(s), 8 report(s): 1 imported (1 row(s), 4 message(s)), 0 already imported or past retention, 7 refused\n"), "\(result.standardOutput)")
         func reason(_ file: String) -> String? {
             result.errorLines.first { $0.hasPrefix("dkimctl: error: \(scratch.file("inbox/" + file)): ") }
         }
@@ -257,7 +269,7 @@ import Testing
         let maildir = try dkimctl.run(["reports", "import", scratch.file("Maildir")])
         #expect(maildir.status == 0, "\(maildir.standardError)")
         #expect(maildir.standardOutput.contains("imported \(scratch.file("Maildir/new/1795132800.M1.host")) (google.com!example.org!1.xml.gz): google.com report m1, 1 row(s), 2 message(s)"), "\(maildir.standardOutput)")
-        #expect(maildir.standardOutput.hasSuffix("2 file(s), 2 report(s): 2 imported (2 row(s), 5 message(s)), 0 already imported, 0 refused\n"), "\(maildir.standardOutput)")
+        #expect(maildir.standardOutput.hasSuffix("2 file(s), 2 report(s): 2 imported (2 row(s), 5 message(s)), 0 already imported or past retention, 0 refused\n"), "\(maildir.standardOutput)")
 
         // An mbox: the first message again (counted once), a new one as plain XML, and one with no report.
         let plain = Self.message(subject: "Report m3", attachment: Data(report("m3", 4).utf8), name: "m3.xml", type: "text/xml")

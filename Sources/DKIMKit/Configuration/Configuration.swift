@@ -10,6 +10,9 @@ public struct LifecycleConfiguration: Sendable {
     public var providers: ProviderCatalog
     /// A directory of user templates overriding the embedded ones by name (`templates:`).
     public var templateDirectory: String?
+    /// How long DMARC report sums and reports are kept (by the day their period begins).
+    public var reportRetention = LifecycleConfiguration.defaultReportRetention
+    public static let defaultReportRetention = TimeSpan(seconds: 400 * 86400)
 
     public init(
         domains: [DomainConfiguration] = [], dns: DNSSettings = DNSSettings(), providers: ProviderCatalog = ProviderCatalog(),

@@ -38,6 +38,14 @@ struct ConfigurationBuilder {
             }
             configuration.templateDirectory = templates
         }
+        if let retention = raw.reports?.retention {
+            let path: [ConfigurationPath] = [.key("reports"), .key("retention")]
+            let span = try at(path) { try TimeSpan(parsing: retention) }
+            guard span.seconds >= 7 * 86400 else {
+                throw document.error(path, "retention \(span) is shorter than a week (allowed: 7d or more; revokeAfterUnused and the audit read the reports)")
+            }
+            configuration.reportRetention = span
+        }
         let defaults = raw.defaults ?? RawPolicy()
         var seen: [DomainName: String] = [:]
         let order = document.node(at: [.key("domains")])?.mapping?.keys.compactMap(\.string) ?? []

@@ -67,7 +67,14 @@ struct RawFile: Decodable {
     var templates: String?
     var providers: [String: RawProvider]?
     var domains: [String: RawDomain]?
-    enum CodingKeys: String, CodingKey, CaseIterable { case defaults, dns, templates, providers, domains }
+    var reports: RawReports?
+    enum CodingKeys: String, CodingKey, CaseIterable { case defaults, dns, templates, providers, domains, reports }
+}
+
+/// `reports:`: what is kept of DMARC aggregate reports.
+struct RawReports: Decodable {
+    var retention: String?
+    enum CodingKeys: String, CodingKey, CaseIterable { case retention }
 }
 
 /// A `custom:NAME` provider's profile, keyed by NAME under `providers:`.
@@ -250,6 +257,7 @@ struct ConfigurationDocument {
         let policyKeys = RawPolicy.CodingKeys.allCases.map(\.rawValue)
         try expectMapping([.key("defaults")], allowed: policyKeys.filter { !RawPolicy.slotOnlyKeys.contains($0) })
         try expectMapping([.key("dns")], allowed: RawDNS.CodingKeys.allCases.map(\.rawValue))
+        try expectMapping([.key("reports")], allowed: RawReports.CodingKeys.allCases.map(\.rawValue))
         try expectMapping([.key("providers")], allowed: nil)
         if case .mapping(let providers)? = node(at: [.key("providers")]) {
             for entry in providers {

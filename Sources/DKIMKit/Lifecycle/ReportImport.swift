@@ -8,12 +8,18 @@ public struct ReportImport: Sendable {
     public let suffixes: PublicSuffixList
     public let limits: DMARCReportLimits
     public let actor: Actor
+    /// Reports whose period began before this day (`YYYY-MM-DD`) are past the retention: not imported.
+    public let keepFrom: String?
 
-    public init(registry: any KeyRegistry, suffixes: PublicSuffixList, limits: DMARCReportLimits = DMARCReportLimits(), actor: Actor) {
+    public init(
+        registry: any KeyRegistry, suffixes: PublicSuffixList, limits: DMARCReportLimits = DMARCReportLimits(), actor: Actor,
+        keepFrom: String? = nil
+    ) {
         self.registry = registry
         self.suffixes = suffixes
         self.limits = limits
         self.actor = actor
+        self.keepFrom = keepFrom
     }
 
     /// What became of one file.
@@ -21,6 +27,8 @@ public struct ReportImport: Sendable {
         case imported(reporter: String, reportID: String, rows: Int, messages: Int)
         /// Imported before (same reporter and report id): nothing counted twice.
         case duplicate(reporter: String, reportID: String)
+        /// Its period began before the retention keeps: not imported.
+        case expired(reporter: String, reportID: String)
         case refused(DMARCReportError)
     }
 
@@ -104,7 +112,13 @@ public struct ReportImport: Sendable {
         let bytes = [UInt8](xml)
         let parsed: AggregateReport?
         var known: AggregateReport?
+        var expired = false
         let imported = { (report: AggregateReport) -> Bool in
+            if let keepFrom, report.begin != .distantPast, Timestamp.day(report.begin) < keepFrom {
+                expired = true
+                known = report
+                return true
+            }
             guard (try? registry.hasReport(reporter: report.reporter, reportID: report.reportID)) == true else { return false }
             known = report
             return true
@@ -118,8 +132,11 @@ public struct ReportImport: Sendable {
             return .refused(error)
         }
         guard let report = parsed else {
-            return .duplicate(reporter: known?.reporter ?? "", reportID: known?.reportID ?? "")
+            return expired
+                ? .expired(reporter: known?.reporter ?? "", reportID: known?.reportID ?? "")
+                : .duplicate(reporter: known?.reporter ?? "", reportID: known?.reportID ?? "")
         }
+        if let keepFrom, Timestamp.day(report.begin) < keepFrom { return .expired(reporter: report.reporter, reportID: report.reportID) }
         // Rows read before the metadata or the policy (out of schema order): sum them again.
         if outOfOrder {
             sightings = [:]

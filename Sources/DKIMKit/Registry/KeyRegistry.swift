@@ -130,6 +130,10 @@ public protocol KeyRegistry: Sendable {
     /// signing (any result), nil when no report shows it.
     func lastSighting(domain: DomainName, selector: Selector) throws -> Date?
 
+    /// Deletes the sums of days before `day` (`YYYY-MM-DD`) and the reports whose period began
+    /// before it, with an event when anything went; returns how many sums and reports went.
+    func pruneReports(before day: String, actor: Actor, at time: Date) throws -> (sums: Int, reports: Int)
+
     /// Whether the report (reporter, report id) was imported.
     func hasReport(reporter: String, reportID: String) throws -> Bool
 

@@ -95,6 +95,23 @@ extension SQLiteRegistry {
         }
     }
 
+    public func pruneReports(before day: String, actor: Actor, at time: Date) throws -> (sums: Int, reports: Int) {
+        try write { db in
+            try db.execute(sql: "DELETE FROM dmarc_aggregate WHERE day < ?", arguments: [day])
+            let sums = db.changesCount
+            try db.execute(sql: "DELETE FROM dmarc_report WHERE substr(begin_at, 1, 10) < ?", arguments: [day])
+            let reports = db.changesCount
+            if sums + reports > 0 {
+                try Self.append(
+                    EventDraft(
+                        action: "dmarc.reports-pruned",
+                        details: ["before": day, "sums": String(sums), "reports": String(reports)]),
+                    db: db, actor: actor, time: Timestamp.truncatedToMilliseconds(time))
+            }
+            return (sums, reports)
+        }
+    }
+
     public func hasReport(reporter: String, reportID: String) throws -> Bool {
         try read { db in
             try Bool.fetchOne(

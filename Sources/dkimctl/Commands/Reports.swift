@@ -43,6 +43,7 @@ extension DKIMCtl {
                     """)
 
             @OptionGroup var global: GlobalOptions
+            @OptionGroup var configurationFile: ConfigurationOption
 
             @Argument(help: ArgumentHelp("Report files or directories.", valueName: "path"))
             var paths: [String]
@@ -52,7 +53,14 @@ extension DKIMCtl {
             }
 
             func run(_ context: CommandContext) throws {
-                let importer = ReportImport(registry: context.registry, suffixes: try PublicSuffixList.system(), actor: context.actor)
+                let configuration = try configurationFile.load(context, required: false, checkEnvironment: false)
+                let keepFrom = Timestamp.day(context.now.addingTimeInterval(-TimeInterval(configuration.reportRetention.seconds)))
+                let pruned = try context.registry.pruneReports(before: keepFrom, actor: context.actor, at: context.now)
+                if pruned.sums + pruned.reports > 0 {
+                    Output.note("retention \(configuration.reportRetention): removed \(pruned.reports) report(s) and \(pruned.sums) daily sum(s) from before \(keepFrom)")
+                }
+                let importer = ReportImport(
+                    registry: context.registry, suffixes: try PublicSuffixList.system(), actor: context.actor, keepFrom: keepFrom)
                 let files = try ReportImport.files(in: paths)
                 var (imported, duplicates, refused, rows, messages) = (0, 0, 0, 0, 0)
                 for file in files {
@@ -69,6 +77,10 @@ extension DKIMCtl {
                             duplicates += 1
                             Output.standard.write(
                                 "already imported \(shown): \(TextEscaping.controlCharactersEscaped(reporter)) report \(TextEscaping.controlCharactersEscaped(reportID))\n")
+                        case .expired(let reporter, let reportID):
+                            duplicates += 1
+                            Output.standard.write(
+                                "not imported \(shown): \(TextEscaping.controlCharactersEscaped(reporter)) report \(TextEscaping.controlCharactersEscaped(reportID)) began before \(keepFrom) (reports.retention \(configuration.reportRetention))\n")
                         case .refused(let reason):
                             refused += 1
                             Output.error("\(shown): \(TextEscaping.controlCharactersEscaped(reason.description))")
@@ -76,7 +88,7 @@ extension DKIMCtl {
                     }
                 }
                 Output.standard.write(
-                    "\(files.count) file(s), \(imported + duplicates + refused) report(s): \(imported) imported (\(rows) row(s), \(messages) message(s)), \(duplicates) already imported, \(refused) refused\n")
+                    "\(files.count) file(s), \(imported + duplicates + refused) report(s): \(imported) imported (\(rows) row(s), \(messages) message(s)), \(duplicates) already imported or past retention, \(refused) refused\n")
                 if refused > 0 { throw ExitCode.failure }
             }
         }
