@@ -124,7 +124,7 @@ import Testing
         let shown = try dkimctl.run(["show", Self.ours, "--domain", "example.org"])
         #expect(shown.standardOutput.contains("Seen signing:") && shown.standardOutput.contains("until 2026-11-21T23:59:59Z (DMARC aggregate reports)"), "\(shown.standardOutput)")
         let json = try JSONSerialization.jsonObject(with: Data(try dkimctl.run(["show", Self.ours, "--domain", "example.org", "--format", "json"]).standardOutput.utf8)) as? [String: Any]
-        #expect(json?["lastSeenSigning"] as? String == "2026-11-21T23:59:59Z")
+        #expect((json?["key"] as? [String: Any])?["lastSeenSigning"] as? String == "2026-11-21T23:59:59Z")
 
         // Metrics: the last day's sightings (since 2026-11-22), the unknown signer, the newest report's age.
         let metrics = try dkimctl.run(["metrics"]).standardOutput
@@ -136,6 +136,17 @@ import Testing
             #expect(metrics.contains("\n" + line + "\n"), "\(line)\n\(metrics)")
         }
         #expect(!metrics.contains("selector=\"\(Self.ours)\""), "only days since yesterday count")
+
+        // The sighting in the register: list (JSON and CSV) and the audit.
+        let listed = try JSONSerialization.jsonObject(with: Data(try dkimctl.run(["list", "--format", "json"]).standardOutput.utf8)) as? [[String: Any]]
+        #expect(listed?.first?["lastSeenSigning"] as? String == "2026-11-21T23:59:59Z")
+        let register = try dkimctl.run(["list", "--format", "csv"]).standardOutput
+        #expect(register.split(whereSeparator: \.isNewline).first?.hasSuffix(",last_seen_at,last_seen_signing") == true)
+        #expect(register.contains(",2026-11-21T23:59:59Z\r\n"), "\(register)")
+        let audit = try JSONSerialization.jsonObject(with: Data(try dkimctl.run(["audit", "report", "--no-dns", "--format", "json"]).standardOutput.utf8)) as? [String: Any]
+        #expect((audit?["keys"] as? [[String: Any]])?.first?["lastSeenSigning"] as? String == "2026-11-21T23:59:59Z", "\(String(describing: audit))")
+        let findings = (audit?["findings"] as? [[String: Any]])?.compactMap { $0["rule"] as? String } ?? []
+        #expect(findings.contains("unknown-selector-signing"), "\(findings)")
 
         // Filters and formats.
         #expect(try summary(dkimctl, ["--since", "2026-11-22"]).map { $0["selector"] as? String } == [""])

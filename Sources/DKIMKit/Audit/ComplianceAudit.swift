@@ -119,6 +119,8 @@ public struct AuditedKey: Sendable {
     public let lastCheck: CheckSummary?
     public let privateKey: PrivateKeyStatus
     public let findings: [AuditFinding]
+    /// The end of the latest DMARC report period showing the key signing.
+    public var seenSigning: Date? = nil
 }
 
 /// A DKIM record live in DNS under a selector the registry does not know.
@@ -189,7 +191,12 @@ public struct ComplianceAuditor: Sendable {
         }
         if let only { domains = [only.ascii] }
         let evidence = try ReportEvidence(registry: registry, domain: only, at: now)
-        audited = try audited.map { try withReportFindings($0, evidence: evidence) }
+        let sightings = try registry.lastSightings()
+        audited = try audited.map { key in
+            var audited = try withReportFindings(key, evidence: evidence)
+            audited.seenSigning = sightings["\(key.key.domain.ascii)|\(key.key.selector.name)"]
+            return audited
+        }
         var unknown = unknownSigners(in: domains, evidence: evidence)
         if let checker {
             for domain in domains.sorted() {

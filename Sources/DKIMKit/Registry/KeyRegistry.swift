@@ -137,6 +137,9 @@ public protocol KeyRegistry: Sendable {
     /// Whether the report (reporter, report id) was imported.
     func hasReport(reporter: String, reportID: String) throws -> Bool
 
+    /// `lastSighting` of every selector reports show, keyed `domain|selector`.
+    func lastSightings() throws -> [String: Date]
+
     /// The end of the newest stored report's period, nil when none is stored.
     func newestReportEnd() throws -> Date?
 }

@@ -120,6 +120,19 @@ extension SQLiteRegistry {
         }
     }
 
+    public func lastSightings() throws -> [String: Date] {
+        try read { db in
+            var found: [String: Date] = [:]
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT dkim_domain, selector, max(last_report_end) FROM dmarc_aggregate WHERE selector != '' GROUP BY dkim_domain, selector")
+            while let row = try rows.next() {
+                let decoder = RowDecoder(row, table: "dmarc_aggregate")
+                found["\(try decoder.string(0))|\(try decoder.string(1))"] = try decoder.optionalDate(2)
+            }
+            return found
+        }
+    }
+
     public func newestReportEnd() throws -> Date? {
         try read { db in
             let row = try Row.fetchOne(db, sql: "SELECT max(end_at) FROM dmarc_report")

@@ -6,7 +6,7 @@ public enum AuditReport {
     public static let csvColumns = [
         "domain", "selector", "provider", "usage", "owner", "kind", "algorithm", "bits", "state", "created_at", "published_at",
         "activated_at", "expires_at", "retired_at", "revoked_at", "last_proof_at", "last_proof_servers", "last_proof_verdict",
-        "private_key", "findings",
+        "private_key", "last_seen_signing", "findings",
     ]
 
     static func date(_ date: Date?) -> String { date.map(Timestamp.iso8601) ?? "" }
@@ -23,12 +23,12 @@ public enum AuditReport {
             audited.algorithm.rawValue, String(audited.bits), key.state.rawValue, date(key.createdAt), date(key.publishedAt),
             date(key.activatedAt), date(key.expiresAt), date(key.retiredAt), date(key.revokedAt), date(audited.lastCheck?.checkedAt),
             audited.lastCheck.map { String($0.servers) } ?? "", audited.lastCheck?.verdict.rawValue ?? "",
-            audited.privateKey.text, findingList(audited.findings),
+            audited.privateKey.text, date(audited.seenSigning), findingList(audited.findings),
         ]
     }
 
     static func row(_ unknown: UnknownSelector) -> [String] {
-        [unknown.domain, unknown.selector, "", "", "", "unknown", "", "", "live", "", "", "", "", "", "", "", "", "", "", findingList([unknown.finding])]
+        [unknown.domain, unknown.selector, "", "", "", "unknown", "", "", "live", "", "", "", "", "", "", "", "", "", "", "", findingList([unknown.finding])]
     }
 
     public static func csv(_ result: ComplianceAuditResult) -> String {

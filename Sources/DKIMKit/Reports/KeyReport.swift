@@ -19,7 +19,8 @@ public enum KeyReport {
     /// The JSON object of one key: `domain`, `selector`, `provider`, `usage`, `owner`,
     /// `algorithm`, `bits`, `state`, `name`, `ttl`, `value`, `strings`, (`zone`),
     /// `privateKeyPath`, `fingerprint`, then the dates.
-    public static func object(_ key: RegisteredKey, includeZone: Bool, into writer: inout JSONWriter) {
+    /// - Parameter seenSigning: the end of the latest DMARC report period showing the key signing.
+    public static func object(_ key: RegisteredKey, includeZone: Bool, seenSigning: Date? = nil, into writer: inout JSONWriter) {
         let published = key.publishedRecord
         let value = published.record.text
         writer.beginObject()
@@ -41,6 +42,7 @@ public enum KeyReport {
         writer.field("kind", key.kind.rawValue)
         writer.field("cnameTarget", key.cnameTarget)
         writer.field("lastSeenAt", key.lastSeenAt.map(Timestamp.iso8601))
+        writer.field("lastSeenSigning", seenSigning.map(Timestamp.iso8601))
         for (name, date) in dates(key) {
             writer.field(name, date.map(Timestamp.iso8601))
         }
@@ -57,9 +59,9 @@ public enum KeyReport {
     // MARK: CSV (RFC 4180)
 
     public static let csvHeader =
-        "domain,selector,provider,usage,owner,algorithm,bits,state,name,ttl,fingerprint,private_key_path,created_at,published_at,activated_at,expires_at,retired_at,revoked_at,value,kind,cname_target,last_seen_at\r\n"
+        "domain,selector,provider,usage,owner,algorithm,bits,state,name,ttl,fingerprint,private_key_path,created_at,published_at,activated_at,expires_at,retired_at,revoked_at,value,kind,cname_target,last_seen_at,last_seen_signing\r\n"
 
-    public static func csvRow(_ key: RegisteredKey) -> String {
+    public static func csvRow(_ key: RegisteredKey, seenSigning: Date? = nil) -> String {
         var fields = [
             key.domain.ascii, key.selector.name, key.provider.identifier, key.usage.name, key.owner.address,
             key.algorithm.rawValue, String(key.bits), key.state.rawValue, key.recordName.absolute, String(key.ttl),
@@ -67,7 +69,7 @@ public enum KeyReport {
         ]
         fields += dates(key).map { $0.1.map(Timestamp.iso8601) ?? "" }
         fields.append(key.record.text)
-        fields += [key.kind.rawValue, key.cnameTarget ?? "", key.lastSeenAt.map(Timestamp.iso8601) ?? ""]
+        fields += [key.kind.rawValue, key.cnameTarget ?? "", key.lastSeenAt.map(Timestamp.iso8601) ?? "", seenSigning.map(Timestamp.iso8601) ?? ""]
         return fields.map(csvField).joined(separator: ",") + "\r\n"
     }
 
@@ -157,8 +159,7 @@ public enum KeyReport {
         var writer = JSONWriter(pretty: true)
         writer.beginObject()
         writer.key("key")
-        object(key, includeZone: false, into: &writer)
-        writer.field("lastSeenSigning", lastSighting.map(Timestamp.iso8601))
+        object(key, includeZone: false, seenSigning: lastSighting, into: &writer)
         writer.key("events")
         writer.beginArray()
         for event in events {

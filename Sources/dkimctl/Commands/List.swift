@@ -56,6 +56,8 @@ extension DKIMCtl {
                 states: try state.map(KeyState.init(parsing:)),
                 expiringBefore: try expiringWithin.map { context.now.addingTimeInterval(TimeInterval(try TimeSpan(parsing: $0).seconds)) })
             let out = Output.standard
+            // What DMARC reports last showed signing, per key (empty without reports).
+            let seen = format == .table ? [:] : try context.registry.lastSightings()
             switch format {
             case .table:
                 var rows: [[String]] = []
@@ -68,7 +70,7 @@ extension DKIMCtl {
             case .csv:
                 out.write(KeyReport.csvHeader)
                 let formatter = BackgroundFormatter<RegisteredKey> { keys in
-                    Array(keys.map(KeyReport.csvRow).joined().utf8)
+                    Array(keys.map { KeyReport.csvRow($0, seenSigning: seen["\($0.domain.ascii)|\($0.selector.name)"]) }.joined().utf8)
                 }
                 try context.registry.forEachKey(matching: filter, formatter.add)
                 formatter.finish()
@@ -81,7 +83,7 @@ extension DKIMCtl {
                     for (index, key) in items {
                         bytes.append(contentsOf: index == 0 ? [UInt8(ascii: "\n")] : [UInt8(ascii: ","), UInt8(ascii: "\n")])
                         writer.reset()
-                        KeyReport.object(key, includeZone: false, into: &writer)
+                        KeyReport.object(key, includeZone: false, seenSigning: seen["\(key.domain.ascii)|\(key.selector.name)"], into: &writer)
                         bytes.append(contentsOf: writer.bytes)
                     }
                     return bytes
