@@ -83,4 +83,19 @@ import Testing
         let table = try dkimctl.run(["alignment", "--domain", "nodmarc.test", "--resolver", "127.0.0.1:\(named.port)"])
         #expect(table.standardOutput.contains("none") && table.standardOutput.contains("yes"), "\(table.standardOutput)")
     }
+
+    /// The audit applies the same rule to the configured slots (with DNS): `slot-not-aligned`.
+    @Test func theAuditFindsASlotThatDoesNotAlign() throws {
+        #expect(try dkimctl.run(["new", "--domain", "example.org", "--provider", "self-hosted", "--usage", "noreply", "--algorithm", "ed25519"]).status == 0)
+        let result = try dkimctl.run([
+            "audit", "report", "--format", "json", "--resolver", "127.0.0.1:\(named.port)", "--nameserver", "127.0.0.1:\(named.port)",
+            "--timeout", "1",
+        ])
+        #expect(result.status == 3, "\(result.standardError)")
+        let audit = try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any]
+        let findings = (audit?["findings"] as? [[String: Any]] ?? []).filter { $0["rule"] as? String == "slot-not-aligned" }
+        #expect(findings.map { $0["message"] as? String } == [
+            "From news.example.org: adkim=s: d=example.org is not the From domain news.example.org (they would align under adkim=r)",
+        ], "\(result.standardOutput)")
+    }
 }

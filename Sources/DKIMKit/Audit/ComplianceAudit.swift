@@ -50,6 +50,7 @@ public enum AuditRule: String, Sendable, CaseIterable {
     case revokedKeyStillSigning = "revoked-key-still-signing"
     case selectorFailing = "selector-failing"
     case dkimNotAligned = "dkim-not-aligned"
+    case slotNotAligned = "slot-not-aligned"
 
     public var severity: FindingSeverity {
         switch self {
@@ -77,6 +78,7 @@ public enum AuditRule: String, Sendable, CaseIterable {
         case .retiredKeyStillSigning: "DMARC aggregate reports: mail is still signed with a retired key; its sender has not switched"
         case .revokedKeyStillSigning: "DMARC aggregate reports: mail is still signed with a revoked key and fails DKIM"
         case .selectorFailing: "DMARC aggregate reports: over 10% of an active key's messages in the last 7 days fail DKIM at receivers"
+        case .slotNotAligned: "RFC 7489 §3.1.1 and the DMARC record in DNS: the slot's d= does not align with one of its From domains under the published adkim"
         case .dkimNotAligned: "RFC 7489 §3.1.1: DKIM passes but d= does not align with the From domain under the published adkim, so it does not count for DMARC"
         }
     }
@@ -198,6 +200,7 @@ public struct ComplianceAuditor: Sendable {
             return audited
         }
         var unknown = unknownSigners(in: domains, evidence: evidence)
+        if let checker { audited = try withAlignmentFindings(audited, checker: checker, only: only) }
         if let checker {
             for domain in domains.sorted() {
                 unknown += try unknownSelectors(in: DomainName(domain), known: known[domain] ?? [], checker: checker)

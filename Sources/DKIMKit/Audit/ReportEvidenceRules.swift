@@ -68,4 +68,40 @@ extension ComplianceAuditor {
                     remedy: item.selector.isEmpty ? nil : .track(provider: nil, selector: item.selector)))
         }
     }
+
+    /// `slot-not-aligned` (DNS): for each configured slot, its `d=` against each of its From
+    /// domains under the DMARC record that applies; on the slot's newest key that is not revoked.
+    func withAlignmentFindings(_ audited: [AuditedKey], checker: PublicationChecker, only: DomainName?) throws -> [AuditedKey] {
+        let slots = configuration.slots.filter { only == nil || $0.domain == only }
+        guard !slots.isEmpty else { return audited }
+        let suffixes = try PublicSuffixList.system()
+        let lookup = DMARCPolicyLookup(transport: checker.transport, resolvers: checker.discovery.resolvers, suffixes: suffixes)
+        var policies: [String: (domain: String, record: DMARCRecord)?] = [:]
+        var result = audited
+        for slot in slots {
+            guard let index = result.lastIndex(where: {
+                $0.key.domain == slot.domain && $0.key.provider == slot.provider && $0.key.usage == slot.usage && $0.key.state != .revoked
+            }) else { continue }
+            var extra: [AuditFinding] = []
+            for from in slot.fromDomains {
+                if policies[from.ascii] == nil { policies[from.ascii] = .some(try lookup.policy(for: from.ascii)) }
+                let verdict = AlignmentVerdict.judge(
+                    slot: "\(slot.provider)/\(slot.usage)", dkimDomain: slot.domain.ascii, fromDomain: from.ascii,
+                    found: policies[from.ascii] ?? nil, suffixes: suffixes)
+                guard !verdict.aligned else { continue }
+                let key = result[index].key
+                extra.append(AuditFinding(
+                    severity: AuditRule.slotNotAligned.severity, rule: AuditRule.slotNotAligned.rawValue, domain: key.domain.ascii,
+                    selector: key.selector.name, message: "From \(from.ascii): \(verdict.reason)"))
+            }
+            guard !extra.isEmpty else { continue }
+            let old = result[index]
+            var updated = AuditedKey(
+                key: old.key, algorithm: old.algorithm, bits: old.bits, lastCheck: old.lastCheck, privateKey: old.privateKey,
+                findings: old.findings + extra)
+            updated.seenSigning = old.seenSigning
+            result[index] = updated
+        }
+        return result
+    }
 }
