@@ -123,6 +123,58 @@ private let hour: TimeInterval = 3600
     }
 
     /// Two `rotate` processes at once, 20 times: exactly one successor each time.
+    /// revokeAfterUnused end to end against BIND: a retired key that a DMARC report shows
+    /// signing after its retirement stays published until reports are quiet for 3 days.
+    @Test func aRetiredKeySeenSigningStaysUntilReportsAreQuiet() throws {
+        let domain = "example.org"
+        let world = try RotationWorld(domains: [domain])
+        try world.writeConfiguration(.rfc2136)
+        let text = try String(contentsOfFile: world.configPath, encoding: .utf8)
+        try text.replacingOccurrences(of: "  grace: 7d\n", with: "  grace: 7d\n  revokeAfterUnused: 3d\n")
+            .write(toFile: world.configPath, atomically: true, encoding: .utf8)
+        #expect(try world.rotate(at: 0).status == 0)
+        #expect(try world.rotate(at: hour).status == 0)
+        let first = try #require(try world.keys(domain).first)
+        let activated = try #require(first.activatedAt).timeIntervalSince(RotationWorld.start)
+        let lead = activated + 168 * day
+        #expect(try world.rotate(at: lead).status == 0)
+        #expect(try world.rotate(at: lead + hour).status == 0)
+        let retired = try #require(try world.keys(domain).first)
+        try #require(retired.state == .retired)
+        let retiredAt = try #require(retired.retiredAt)
+
+        // A receiver's report: the retired key still signs 5 days after its retirement.
+        let begin = Int(retiredAt.timeIntervalSince1970) + 4 * 86400
+        let report = """
+            <feedback><report_metadata><org_name>google.com</org_name><report_id>late-1</report_id>
+            <date_range><begin>\(begin)</begin><end>\(begin + 86400)</end></date_range></report_metadata>
+            <policy_published><domain>example.org</domain><p>none</p></policy_published>
+            <record><row><source_ip>192.0.2.1</source_ip><count>9</count></row><identifiers><header_from>example.org</header_from></identifiers>
+            <auth_results><dkim><domain>example.org</domain><selector>\(retired.selector)</selector><result>pass</result></dkim></auth_results></record>
+            </feedback>
+            """
+        try report.write(toFile: world.scratch.file("late.xml"), atomically: true, encoding: .utf8)
+        let offset = retiredAt.timeIntervalSince(RotationWorld.start)
+        let imported = try world.dkimctl.run(["reports", "import", world.scratch.file("late.xml")], environment: world.at(offset + 6 * day))
+        #expect(imported.status == 0, "\(imported.standardError)")
+
+        // Grace over: still retired and still served; the summary says why and until when.
+        let seen = Date(timeIntervalSince1970: TimeInterval(begin + 86400))
+        let waiting = try world.rotate(at: offset + 7 * day)
+        #expect(waiting.status == 0, "\(waiting.standardOutput)\(waiting.standardError)")
+        #expect(try world.keys(domain).first?.state == .retired)
+        #expect(world.served(retired.selector.name, in: domain)?.value == retired.record.text)
+        #expect(waiting.standardOutput.contains(
+            "next: revoke \(retired.selector) once DMARC reports no longer show it signing for 3d (last seen \(Timestamp.iso8601(seen))) at \(Timestamp.iso8601(seen.addingTimeInterval(3 * day)))"),
+            "\(waiting.standardOutput)")
+        // Three quiet days after the last sighting: revoked, the record withdrawn (empty p=).
+        let revoked = try world.rotate(at: seen.addingTimeInterval(3 * day).timeIntervalSince(RotationWorld.start))
+        #expect(revoked.status == 0, "\(revoked.standardOutput)\(revoked.standardError)")
+        #expect(try world.keys(domain).first?.state == .revoked)
+        #expect(world.served(retired.selector.name, in: domain)?.value == "v=DKIM1; k=ed25519; p=")
+        try world.checkInvariants(domain)
+    }
+
     @Test func concurrentRunsCreateOneSuccessor() throws {
         let domains = (0..<20).map { "c\($0).example" }
         let world = try RotationWorld(domains: domains)
