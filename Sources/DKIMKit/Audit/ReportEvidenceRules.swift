@@ -48,10 +48,7 @@ extension ComplianceAuditor {
         if key.state != .revoked, let all = evidence.allByKey[name], all.passingUnalignedMessages > 0 {
             find(.dkimNotAligned, "\(all.passingUnalignedMessages) message(s) passed DKIM with d=\(key.domain.ascii) but not aligned with their From domain under the published adkim")
         }
-        if findings.isEmpty { return audited }
-        return AuditedKey(
-            key: key, algorithm: audited.algorithm, bits: audited.bits, lastCheck: audited.lastCheck, privateKey: audited.privateKey,
-            findings: audited.findings + findings)
+        return audited.adding(findings)
     }
 
     /// Selectors the registry does not know passing DKIM for one of `domains`, as reports show them.
@@ -94,14 +91,19 @@ extension ComplianceAuditor {
                     severity: AuditRule.slotNotAligned.severity, rule: AuditRule.slotNotAligned.rawValue, domain: key.domain.ascii,
                     selector: key.selector.name, message: "From \(from.ascii): \(verdict.reason)"))
             }
-            guard !extra.isEmpty else { continue }
-            let old = result[index]
-            var updated = AuditedKey(
-                key: old.key, algorithm: old.algorithm, bits: old.bits, lastCheck: old.lastCheck, privateKey: old.privateKey,
-                findings: old.findings + extra)
-            updated.seenSigning = old.seenSigning
-            result[index] = updated
+            result[index] = result[index].adding(extra)
         }
         return result
+    }
+}
+
+extension AuditedKey {
+    /// The same key with `extra` findings after its own.
+    func adding(_ extra: [AuditFinding]) -> AuditedKey {
+        guard !extra.isEmpty else { return self }
+        var updated = AuditedKey(
+            key: key, algorithm: algorithm, bits: bits, lastCheck: lastCheck, privateKey: privateKey, findings: findings + extra)
+        updated.seenSigning = seenSigning
+        return updated
     }
 }
