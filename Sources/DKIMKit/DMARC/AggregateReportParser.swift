@@ -7,6 +7,44 @@ import Foundation
 /// row: true (a report imported before) ends the reading with nil. Both schemas, with or without namespaces; unknown elements
 /// are ignored; results are lower-cased and anything outside RFC 8601's set is `unknown`.
 enum AggregateReportParser {
+    /// The fields an element fills, from its place below <feedback> (compared name by name:
+    /// no path string is built per element).
+    enum Field {
+        case orgName, reportID, begin, end
+        case policyDomain, adkim, aspf, p, sp, np, testing, pct
+        case sourceIP, count, evaluatedDKIM, headerFrom, dkimDomain, dkimSelector, dkimResult, dkim, record
+
+        init?(_ path: [String]) {
+            let n = path.count
+            guard n >= 2 else { return nil }
+            let (name, parent) = (path[n - 1], path[n - 2])
+            switch (n, parent, name) {
+            case (2, _, "record"): self = .record
+            case (3, "report_metadata", "org_name"): self = .orgName
+            case (3, "report_metadata", "report_id"): self = .reportID
+            case (4, "date_range", "begin") where path[1] == "report_metadata": self = .begin
+            case (4, "date_range", "end") where path[1] == "report_metadata": self = .end
+            case (3, "policy_published", "domain"): self = .policyDomain
+            case (3, "policy_published", "adkim"): self = .adkim
+            case (3, "policy_published", "aspf"): self = .aspf
+            case (3, "policy_published", "p"): self = .p
+            case (3, "policy_published", "sp"): self = .sp
+            case (3, "policy_published", "np"): self = .np
+            case (3, "policy_published", "testing"): self = .testing
+            case (3, "policy_published", "pct"): self = .pct
+            case (4, "row", "source_ip") where path[1] == "record": self = .sourceIP
+            case (4, "row", "count") where path[1] == "record": self = .count
+            case (5, "policy_evaluated", "dkim") where path[1] == "record" && path[2] == "row": self = .evaluatedDKIM
+            case (4, "identifiers", "header_from") where path[1] == "record": self = .headerFrom
+            case (4, "auth_results", "dkim") where path[1] == "record": self = .dkim
+            case (5, "dkim", "domain") where path[1] == "record" && path[2] == "auth_results": self = .dkimDomain
+            case (5, "dkim", "selector") where path[1] == "record" && path[2] == "auth_results": self = .dkimSelector
+            case (5, "dkim", "result") where path[1] == "record" && path[2] == "auth_results": self = .dkimResult
+            default: return nil
+            }
+        }
+    }
+
     /// Without XML white space at either end (Foundation's trimming bridges through NSString: slow here).
     static func trimmed(_ text: String) -> String {
         let utf8 = text.utf8
@@ -24,9 +62,6 @@ enum AggregateReportParser {
     ) throws(DMARCReportError) -> AggregateReport? {
         var reader = XMLEventReader(xml, limits: limits)
         var path: [String] = []
-        // The path below <feedback> as one string (`record/row/count`), kept as elements open and close.
-        var joined = ""
-        var lengths: [Int] = []
         var text = ""
         var report = AggregateReport(reporter: "", reportID: "", begin: .distantPast, end: .distantPast, policy: .init(domain: ""))
         var current = AggregateRow()
@@ -38,63 +73,59 @@ enum AggregateReportParser {
             case .start(let name):
                 if path.isEmpty, name != "feedback" { throw .notAReport("the root element is <\(name)>, not <feedback>") }
                 path.append(name)
-                lengths.append(joined.utf8.count)
-                if path.count > 1 { joined += (path.count > 2 ? "/" : "") + name }
                 text = ""
-                if path.count == 2, joined == "record" {
+                if path.count == 2, name == "record" {
                     // The metadata is read: a report imported before need not be read further.
                     if report.rows == 0, !report.reporter.isEmpty, !report.reportID.isEmpty, skip(report) { return nil }
                     current = AggregateRow()
                 }
-                if joined == "record/auth_results/dkim" { signature = AggregateRow.DKIMResult() }
+                if path.count == 4, name == "dkim", path[2] == "auth_results", path[1] == "record" { signature = AggregateRow.DKIMResult() }
             case .text(let value):
-                text += value
+                if text.isEmpty { text = value } else { text += value }
             case .end:
                 let value = Self.trimmed(text)
                 text = ""
-                switch joined {
-                case "report_metadata/org_name": report.reporter = value
-                case "report_metadata/report_id": report.reportID = value
-                case "report_metadata/date_range/begin":
+                switch Field(path) {
+                case .orgName: report.reporter = value
+                case .reportID: report.reportID = value
+                case .begin:
                     guard let seconds = TimeInterval(value) else { throw .notAReport("date_range/begin '\(value)' is not a Unix time") }
                     report.begin = Date(timeIntervalSince1970: seconds)
                     sawBegin = true
-                case "report_metadata/date_range/end":
+                case .end:
                     guard let seconds = TimeInterval(value) else { throw .notAReport("date_range/end '\(value)' is not a Unix time") }
                     report.end = Date(timeIntervalSince1970: seconds)
                     sawEnd = true
-                case "policy_published/domain": report.policy.domain = value.lowercased()
-                case "policy_published/adkim": report.policy.adkim = value.lowercased()
-                case "policy_published/aspf": report.policy.aspf = value.lowercased()
-                case "policy_published/p": report.policy.p = value.lowercased()
-                case "policy_published/sp": report.policy.sp = value.lowercased()
-                case "policy_published/np": report.policy.np = value.lowercased()
-                case "policy_published/testing": report.policy.testing = value.lowercased()
-                case "policy_published/pct": report.policy.pct = Int(value)
-                case "record/row/source_ip": current.sourceIP = value
-                case "record/row/count":
+                case .policyDomain: report.policy.domain = value.lowercased()
+                case .adkim: report.policy.adkim = value.lowercased()
+                case .aspf: report.policy.aspf = value.lowercased()
+                case .p: report.policy.p = value.lowercased()
+                case .sp: report.policy.sp = value.lowercased()
+                case .np: report.policy.np = value.lowercased()
+                case .testing: report.policy.testing = value.lowercased()
+                case .pct: report.policy.pct = Int(value)
+                case .sourceIP: current.sourceIP = value
+                case .count:
                     guard let count = Int(value), count >= 0 else { throw .notAReport("row count '\(value)' is not a number") }
                     current.count = count
-                case "record/row/policy_evaluated/dkim": current.evaluatedDKIM = value.lowercased()
-                case "record/identifiers/header_from": current.headerFrom = value.lowercased()
-                case "record/auth_results/dkim/domain": signature.domain = value.lowercased()
-                case "record/auth_results/dkim/selector": signature.selector = value.lowercased()
-                case "record/auth_results/dkim/result":
+                case .evaluatedDKIM: current.evaluatedDKIM = value.lowercased()
+                case .headerFrom: current.headerFrom = value.lowercased()
+                case .dkimDomain: signature.domain = value.lowercased()
+                case .dkimSelector: signature.selector = value.lowercased()
+                case .dkimResult:
                     let result = value.lowercased()
                     signature.result = results.contains(result) ? result : "unknown"
-                case "record/auth_results/dkim":
+                case .dkim:
                     if signature.result.isEmpty { signature.result = "unknown" }
                     current.dkim.append(signature)
-                case "record":
+                case .record:
                     report.rows += 1
                     if report.rows > limits.rows { throw .tooLarge("more than \(limits.rows) rows") }
                     report.messages += current.count
                     row(report, current)
-                default: break
+                case nil: break
                 }
                 path.removeLast()
-                let length = lengths.removeLast()
-                joined = String(joined.utf8.prefix(length))!
             }
         }
         guard !report.reporter.isEmpty else { throw .notAReport("no report_metadata/org_name: not a DMARC aggregate report") }

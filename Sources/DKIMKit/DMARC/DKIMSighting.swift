@@ -31,6 +31,12 @@ public struct SightingCount: Sendable, Equatable {
     public var messages = 0
     public var sourceIPs: Set<String> = []
 
+    /// One row's messages and its source, with one dictionary access.
+    mutating func add(messages count: Int, from sourceIP: String) {
+        messages += count
+        sourceIPs.insert(sourceIP)
+    }
+
     public init(messages: Int = 0, sourceIPs: Set<String> = []) {
         self.messages = messages
         self.sourceIPs = sourceIPs

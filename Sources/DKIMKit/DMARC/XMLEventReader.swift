@@ -45,18 +45,18 @@ struct XMLEventReader {
                 let name = try readName()
                 return try startTag(name)
             }
-            if starts(with: "<?") {
-                try skip(past: "?>", what: "processing instruction")
-            } else if starts(with: "<!--") {
-                try skip(past: "-->", what: "comment")
-            } else if starts(with: "<![CDATA[") {
+            if starts(with: Self.processingInstruction) {
+                try skip(past: Self.processingInstructionEnd, what: "processing instruction")
+            } else if starts(with: Self.comment) {
+                try skip(past: Self.commentEnd, what: "comment")
+            } else if starts(with: Self.cdata) {
                 let start = position + 9
-                try skip(past: "]]>", what: "CDATA section")
+                try skip(past: Self.cdataEnd, what: "CDATA section")
                 guard !open.isEmpty else { throw .notAReport("CDATA outside the root element") }
                 return .text(Self.text(bytes, start..<(position - 3)))
-            } else if starts(with: "<!") {
+            } else if starts(with: Self.declaration) {
                 throw .unsafe("a DTD or declaration ('<!' at byte \(position)): DTDs and entity declarations are refused (XXE, entity expansion)")
-            } else if starts(with: "</") {
+            } else if second == UInt8(ascii: "/") {
                 position += 2
                 let name = try readName()
                 skipSpace()
@@ -97,18 +97,18 @@ struct XMLEventReader {
         bytes.withUnsafeBufferPointer { buffer in String(decoding: UnsafeBufferPointer(rebasing: buffer[range]), as: UTF8.self) }
     }
 
-    private static let markers: [String: [UInt8]] = Dictionary(
-        uniqueKeysWithValues: ["<?", "<!--", "<![CDATA[", "<!", "</", "?>", "-->", "]]>"].map { ($0, Array($0.utf8)) })
+    private static let processingInstruction = Array("<?".utf8), processingInstructionEnd = Array("?>".utf8)
+    private static let comment = Array("<!--".utf8), commentEnd = Array("-->".utf8)
+    private static let cdata = Array("<![CDATA[".utf8), cdataEnd = Array("]]>".utf8)
+    private static let declaration = Array("<!".utf8), endTag = Array("</".utf8)
 
-    private func starts(with prefix: String) -> Bool {
-        let utf8 = Self.markers[prefix] ?? Array(prefix.utf8)
+    private func starts(with utf8: [UInt8]) -> Bool {
         guard position + utf8.count <= bytes.count else { return false }
         for (offset, byte) in utf8.enumerated() where bytes[position + offset] != byte { return false }
         return true
     }
 
-    private mutating func skip(past terminator: String, what: String) throws(DMARCReportError) {
-        let utf8 = Self.markers[terminator] ?? Array(terminator.utf8)
+    private mutating func skip(past utf8: [UInt8], what: String) throws(DMARCReportError) {
         var index = position
         while index + utf8.count <= bytes.count {
             if bytes[index] == utf8[0], bytes[index..<(index + utf8.count)].elementsEqual(utf8) {

@@ -108,6 +108,7 @@ public struct ReportImport: Sendable {
         }
         var sightings: [DKIMSighting: SightingCount] = [:]
         var alignment: [String: Bool] = [:]
+        var lastDay: (begin: Date, day: String) = (.distantPast, "")
         var outOfOrder = false
         let bytes = [UInt8](xml)
         let parsed: AggregateReport?
@@ -126,7 +127,7 @@ public struct ReportImport: Sendable {
         do {
             parsed = try AggregateReportParser.parse(bytes, limits: limits, skip: imported) { report, row in
                 outOfOrder = outOfOrder || report.reporter.isEmpty || report.policy.domain.isEmpty || report.begin == .distantPast
-                add(row, of: report, to: &sightings, alignment: &alignment)
+                add(row, of: report, to: &sightings, alignment: &alignment, lastDay: &lastDay)
             }
         } catch {
             return .refused(error)
@@ -140,7 +141,7 @@ public struct ReportImport: Sendable {
         // Rows read before the metadata or the policy (out of schema order): sum them again.
         if outOfOrder {
             sightings = [:]
-            _ = try? AggregateReportParser.parse(bytes, limits: limits) { _, row in add(row, of: report, to: &sightings, alignment: &alignment) }
+            _ = try? AggregateReportParser.parse(bytes, limits: limits) { _, row in add(row, of: report, to: &sightings, alignment: &alignment, lastDay: &lastDay) }
         }
         guard try registry.importReport(report, sightings: sightings, actor: actor, at: time) else {
             return .duplicate(reporter: report.reporter, reportID: report.reportID)
@@ -160,9 +161,11 @@ public struct ReportImport: Sendable {
     /// Adds one row to the sightings: each DKIM result of the row counts the row's messages
     /// (a row without a signature counts under an empty `d=`).
     func add(
-        _ row: AggregateRow, of report: AggregateReport, to sums: inout [DKIMSighting: SightingCount], alignment: inout [String: Bool]
+        _ row: AggregateRow, of report: AggregateReport, to sums: inout [DKIMSighting: SightingCount], alignment: inout [String: Bool],
+        lastDay: inout (begin: Date, day: String)
     ) {
-        let day = Timestamp.day(report.begin)
+        let day = report.begin == lastDay.begin ? lastDay.day : Timestamp.day(report.begin)
+        lastDay = (report.begin, day)
         let strict = report.policy.adkim == "s"
         let headerFrom = row.headerFrom.isEmpty ? report.policy.domain : row.headerFrom
         let results = row.dkim.isEmpty ? [AggregateRow.DKIMResult(domain: "", selector: "", result: "none")] : row.dkim
@@ -172,8 +175,7 @@ public struct ReportImport: Sendable {
                 selector: result.selector, result: result.result,
                 aligned: aligned(result.domain, headerFrom, strict, &alignment),
                 reporter: report.reporter)
-            sums[sighting, default: SightingCount()].messages += row.count
-            sums[sighting, default: SightingCount()].sourceIPs.insert(row.sourceIP)
+            sums[sighting, default: SightingCount()].add(messages: row.count, from: row.sourceIP)
         }
     }
 }
