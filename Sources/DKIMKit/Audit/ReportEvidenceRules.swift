@@ -73,25 +73,20 @@ extension ComplianceAuditor {
         guard !slots.isEmpty else { return audited }
         let suffixes = try PublicSuffixList.system()
         let lookup = DMARCPolicyLookup(transport: checker.transport, resolvers: checker.discovery.resolvers, suffixes: suffixes)
-        var policies: [String: (domain: String, record: DMARCRecord)?] = [:]
-        var result = audited
-        for slot in slots {
-            guard let index = result.lastIndex(where: {
+        // Each slot's newest key that is not revoked carries its findings (label: the key's index).
+        let targets = slots.compactMap { slot -> (index: Int, slot: SlotPolicy)? in
+            audited.lastIndex(where: {
                 $0.key.domain == slot.domain && $0.key.provider == slot.provider && $0.key.usage == slot.usage && $0.key.state != .revoked
-            }) else { continue }
-            var extra: [AuditFinding] = []
-            for from in slot.fromDomains {
-                if policies[from.ascii] == nil { policies[from.ascii] = .some(try lookup.policy(for: from.ascii)) }
-                let verdict = AlignmentVerdict.judge(
-                    slot: "\(slot.provider)/\(slot.usage)", dkimDomain: slot.domain.ascii, fromDomain: from.ascii,
-                    found: policies[from.ascii] ?? nil, suffixes: suffixes)
-                guard !verdict.aligned else { continue }
-                let key = result[index].key
-                extra.append(AuditFinding(
-                    severity: AuditRule.slotNotAligned.severity, rule: AuditRule.slotNotAligned.rawValue, domain: key.domain.ascii,
-                    selector: key.selector.name, message: "From \(from.ascii): \(verdict.reason)"))
-            }
-            result[index] = result[index].adding(extra)
+            }).map { ($0, slot) }
+        }
+        let verdicts = try lookup.verdicts(targets.map { (String($0.index), $0.slot.domain.ascii, $0.slot.fromDomains.map(\.ascii)) })
+        var result = audited
+        for verdict in verdicts where !verdict.aligned {
+            guard let index = Int(verdict.slot) else { continue }
+            let key = result[index].key
+            result[index] = result[index].adding([AuditFinding(
+                severity: AuditRule.slotNotAligned.severity, rule: AuditRule.slotNotAligned.rawValue, domain: key.domain.ascii,
+                selector: key.selector.name, message: "From \(verdict.fromDomain): \(verdict.reason)")])
         }
         return result
     }

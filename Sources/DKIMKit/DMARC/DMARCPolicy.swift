@@ -45,6 +45,21 @@ public struct DMARCPolicyLookup: Sendable {
         self.suffixes = suffixes
     }
 
+    /// For each slot and each of its From domains, the verdict on alignment; each From
+    /// domain's record is looked up once.
+    /// - Parameter slots: a label, the slot's `d=` and its From domains.
+    public func verdicts(_ slots: [(slot: String, dkimDomain: String, fromDomains: [String])]) throws -> [AlignmentVerdict] {
+        var policies: [String: (domain: String, record: DMARCRecord)?] = [:]
+        var verdicts: [AlignmentVerdict] = []
+        for (slot, dkimDomain, fromDomains) in slots {
+            for from in fromDomains {
+                if policies[from] == nil { policies[from] = .some(try policy(for: from)) }
+                verdicts.append(AlignmentVerdict.judge(slot: slot, dkimDomain: dkimDomain, fromDomain: from, found: policies[from] ?? nil, suffixes: suffixes))
+            }
+        }
+        return verdicts
+    }
+
     /// The record that applies and where it was found; nil when no DMARC record applies.
     public func policy(for fromDomain: String) throws -> (domain: String, record: DMARCRecord)? {
         let from = fromDomain.lowercased()

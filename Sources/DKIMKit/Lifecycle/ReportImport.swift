@@ -112,32 +112,23 @@ public struct ReportImport: Sendable {
         var outOfOrder = false
         let bytes = [UInt8](xml)
         let parsed: AggregateReport?
-        var known: AggregateReport?
-        var expired = false
-        let imported = { (report: AggregateReport) -> Bool in
-            if let keepFrom, report.begin != .distantPast, Timestamp.day(report.begin) < keepFrom {
-                expired = true
-                known = report
-                return true
-            }
-            guard (try? registry.hasReport(reporter: report.reporter, reportID: report.reportID)) == true else { return false }
-            known = report
-            return true
+        // Decided from the metadata, before any row is read: past the retention, or imported before.
+        var decided: Outcome?
+        let skip = { (report: AggregateReport) -> Bool in
+            decided = settled(report)
+            return decided != nil
         }
         do {
-            parsed = try AggregateReportParser.parse(bytes, limits: limits, skip: imported) { report, row in
+            parsed = try AggregateReportParser.parse(bytes, limits: limits, skip: skip) { report, row in
                 outOfOrder = outOfOrder || report.reporter.isEmpty || report.policy.domain.isEmpty || report.begin == .distantPast
                 add(row, of: report, to: &sightings, alignment: &alignment, lastDay: &lastDay)
             }
         } catch {
             return .refused(error)
         }
-        guard let report = parsed else {
-            return expired
-                ? .expired(reporter: known?.reporter ?? "", reportID: known?.reportID ?? "")
-                : .duplicate(reporter: known?.reporter ?? "", reportID: known?.reportID ?? "")
-        }
-        if let keepFrom, Timestamp.day(report.begin) < keepFrom { return .expired(reporter: report.reporter, reportID: report.reportID) }
+        guard let report = parsed else { return decided ?? .refused(.notAReport("the report could not be read")) }
+        // A report without rows was never asked about before its end.
+        if let settled = settled(report) { return settled }
         // Rows read before the metadata or the policy (out of schema order): sum them again.
         if outOfOrder {
             sightings = [:]
@@ -147,6 +138,18 @@ public struct ReportImport: Sendable {
             return .duplicate(reporter: report.reporter, reportID: report.reportID)
         }
         return .imported(reporter: report.reporter, reportID: report.reportID, rows: report.rows, messages: report.messages)
+    }
+
+    /// What becomes of a report known from its metadata alone: past the retention (`expired`),
+    /// imported before (`duplicate`), or nil (it is to be read and stored).
+    private func settled(_ report: AggregateReport) -> Outcome? {
+        if let keepFrom, report.begin != .distantPast, Timestamp.day(report.begin) < keepFrom {
+            return .expired(reporter: report.reporter, reportID: report.reportID)
+        }
+        if (try? registry.hasReport(reporter: report.reporter, reportID: report.reportID)) == true {
+            return .duplicate(reporter: report.reporter, reportID: report.reportID)
+        }
+        return nil
     }
 
     /// Alignment, remembered per report: a report has few distinct (d=, From) pairs.

@@ -56,15 +56,9 @@ extension DKIMCtl {
             let checker = try dns.checker(defaults: configuration.dns)
             let suffixes = try PublicSuffixList.system()
             let lookup = DMARCPolicyLookup(transport: checker.transport, resolvers: checker.discovery.resolvers, suffixes: suffixes)
-            var policies: [String: (domain: String, record: DMARCRecord)?] = [:]
-            var verdicts: [AlignmentVerdict] = []
-            for (slot, fromDomains) in slots {
-                for from in fromOverride.isEmpty ? fromDomains : fromOverride {
-                    if policies[from.ascii] == nil { policies[from.ascii] = .some(try lookup.policy(for: from.ascii)) }
-                    verdicts.append(AlignmentVerdict.judge(
-                        slot: slot, dkimDomain: domain.ascii, fromDomain: from.ascii, found: policies[from.ascii] ?? nil, suffixes: suffixes))
-                }
-            }
+            let verdicts = try lookup.verdicts(slots.map { slot, fromDomains in
+                (slot, domain.ascii, (fromOverride.isEmpty ? fromDomains : fromOverride).map(\.ascii))
+            })
             switch format {
             case .table: Output.standard.write(DMARCReport.alignmentTable(verdicts))
             case .json: Output.standard.write(DMARCReport.alignmentJSON(verdicts))
