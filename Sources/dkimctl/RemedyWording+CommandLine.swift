@@ -27,7 +27,6 @@ extension Remedy {
                 + (reason.map { " --reason \(Self.quoted($0))" } ?? "")
         case .rotate: return "dkimctl rotate"
         case .createAuditKey: return "dkimctl audit seal --init-key FILE"
-        case .sealRegister: return "dkimctl audit seal --key FILE"
         case .manual(let step): return step
         }
     }
@@ -49,7 +48,6 @@ extension Remedy {
         case .revoke: return "\(command)"
         case .rotate: return "\(command)"
         case .createAuditKey: return "make one with \(command)"
-        case .sealRegister: return "seal it with \(command)"
         case .manual(let step): return step
         }
     }

@@ -123,9 +123,6 @@ public protocol KeyRegistry: Sendable {
     /// What receivers reported per (`d=`, selector), unknown selectors first.
     func selectorEvidence(domain: String?, since: String?) throws -> [SelectorEvidence]
 
-    /// How many aggregate reports are stored.
-    func reportCount() throws -> Int
-
     /// The end of the latest report period in which receivers saw `selector` of `domain`
     /// signing (any result), nil when no report shows it.
     func lastSighting(domain: DomainName, selector: Selector) throws -> Date?

@@ -140,8 +140,4 @@ extension SQLiteRegistry {
         }
     }
 
-    /// How many reports are stored (for tests and metrics).
-    public func reportCount() throws -> Int {
-        try read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM dmarc_report") ?? 0 }
-    }
 }

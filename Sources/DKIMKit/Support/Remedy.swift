@@ -29,8 +29,6 @@ public enum Remedy: Sendable, Equatable {
     case rotate
     /// Make the Ed25519 key that signs audit seals.
     case createAuditKey
-    /// Seal the register's head with the audit key.
-    case sealRegister
     /// A step outside dkimctl (`chmod 600 FILE`, restoring a backup), in words.
     case manual(String)
 }
