@@ -77,7 +77,9 @@ public enum Timestamp {
     /// made with gmtime. GRDB's own conversion builds an ICU date formatter and loads time
     /// zone data, a few milliseconds of every command that writes.
     public static func databaseForm(_ date: Date) -> String {
-        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        // Foundation's formatter rounds half a millisecond up (towards the future, also
+        // before 1970), from the interval since 2001 moved to 1970: the same arithmetic here.
+        let milliseconds = Int64(((date.timeIntervalSinceReferenceDate + 978_307_200) * 1000 + 0.5).rounded(.down))
         let (seconds, fraction) = milliseconds.quotientAndRemainder(dividingBy: 1000)
         let whole = fraction < 0 ? seconds - 1 : seconds
         let text = format(Date(timeIntervalSince1970: TimeInterval(whole)), milliseconds: false)

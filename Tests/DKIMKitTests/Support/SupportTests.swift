@@ -107,8 +107,12 @@ import Testing
             Date(timeIntervalSince1970: 0), Date(timeIntervalSince1970: 1_795_000_000.123),
             Date(timeIntervalSince1970: 1_795_000_000.9999), Date(timeIntervalSince1970: -1.5),
             Timestamp.parse("2026-11-23T16:06:39.682Z")!, Timestamp.parse("2028-02-29T23:59:59.999Z")!,
+            // Half-millisecond ties, before and after 1970 (the first one failed a CI run).
+            Date(timeIntervalSince1970: -1_267_031_087.4505), Date(timeIntervalSince1970: -1.0005),
+            Date(timeIntervalSince1970: -2.0015), Date(timeIntervalSince1970: 1.0005),
+            Date(timeIntervalSince1970: 2.0015), Date(timeIntervalSince1970: 1_234_567.8885),
         ]
-        for _ in 0..<2000 { dates.append(Date(timeIntervalSince1970: Double.random(in: -2e9...4e9, using: &generator))) }
+        for _ in 0..<20_000 { dates.append(Date(timeIntervalSince1970: Double.random(in: -2e9...4e9, using: &generator))) }
         for date in dates {
             #expect(Timestamp.databaseForm(date) == String.fromDatabaseValue(date.databaseValue), "\(date.timeIntervalSince1970)")
         }
