@@ -57,7 +57,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .target(name: "DKIMTestSupport", dependencies: ["DKIMKit"], path: "Tests/DKIMTestSupport", exclude: ["hostile_dns.py"]),
+        .target(name: "DKIMTestSupport", dependencies: ["DKIMKit"], path: "Tests/DKIMTestSupport", exclude: ["hostile_dns.py", "parsedmarc_totals.py"]),
         .testTarget(
             name: "DKIMKitTests",
             dependencies: ["DKIMKit", "DKIMTestSupport", .product(name: "GRDB", package: "GRDB.swift")]

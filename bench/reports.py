@@ -4,7 +4,7 @@
 Generates N aggregate reports of M rows each (gzip, as Microsoft and Yahoo send
 them; 10 selectors, 200 source IPs, two DKIM results per row), imports them in one
 run and prints wall time, rows/s and peak RSS; then, when the `parsedmarc` package
-is installed (pip install parsedmarc), parsedmarc's parse of the same files in the
+is installed (scripts/install-dependencies.sh --tests puts it in .build/test-tools), parsedmarc's parse of the same files in the
 same run, for the ratio. Targets: >= 20x parsedmarc's rows/s; < 200 MiB.
 
 Usage: bench/reports.py [--reports 1000] [--rows 1000] [--parsedmarc-sample 20] [--no-build]
@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 
-from benchlib import DKIMCTL, build_release, fresh_state, run_measured
+from benchlib import DKIMCTL, ROOT, build_release, fresh_state, run_measured
 
 
 def report_xml(index, rows):
@@ -70,10 +70,12 @@ def main():
     again, _, _, _ = run_measured([DKIMCTL, "reports", "import", inbox], env=env)
     print(f"   again (every report already imported, counted once): {again:.2f} s")
 
-    try:
-        import parsedmarc  # noqa: F401
-    except ImportError:
-        print("\n2. parsedmarc: not installed (pip install parsedmarc) - no comparison")
+    # parsedmarc: the test tools' environment (scripts/install-dependencies.sh --tests), else this python3's.
+    python = os.path.join(ROOT, ".build", "test-tools", "parsedmarc", "bin", "python3")
+    if not os.access(python, os.X_OK):
+        python = sys.executable
+    if subprocess.run([python, "-c", "import parsedmarc"], capture_output=True).returncode != 0:
+        print("\n2. parsedmarc: not installed (scripts/install-dependencies.sh --tests) - no comparison")
         shutil.rmtree(work)
         return
     sample = sorted(os.listdir(inbox))[: args.parsedmarc_sample]
@@ -83,7 +85,7 @@ def main():
         "    with open(path, 'rb') as handle:\n"
         "        parsedmarc.parse_aggregate_report_file(handle.read(), offline=True, always_use_local_files=True)\n")
     elapsed_p, peak_p, status_p, stderr_p = run_measured(
-        [sys.executable, "-c", script] + [os.path.join(inbox, name) for name in sample])
+        [python, "-c", script] + [os.path.join(inbox, name) for name in sample])
     if status_p != 0:
         print(f"\n2. parsedmarc failed: {stderr_p[-300:]}")
     else:

@@ -10,7 +10,8 @@ if [[ "${1:-}" == "--tests" ]]; then
     # python3-prometheus-client: its parser reads the output of `dkimctl metrics`.
     # python3-dnspython: the hostile DNS server of the evidence tests.
     # strace: counts the syncs a command makes (at most three for a new key).
-    packages+=(bind9 bind9-utils bind9-dnsutils python3 iproute2 systemd opendkim-tools python3-prometheus-client python3-dnspython strace)
+    # python3-venv: a private environment for parsedmarc (below).
+    packages+=(bind9 bind9-utils bind9-dnsutils python3 python3-venv iproute2 systemd opendkim-tools python3-prometheus-client python3-dnspython strace)
 fi
 
 missing=()
@@ -31,4 +32,17 @@ fi
 if ! command -v swift >/dev/null 2>&1; then
     echo "error: swift is not on PATH; install Swift 6 (https://www.swift.org/install/linux/) and retry" >&2
     exit 1
+fi
+
+if [[ "${1:-}" == "--tests" ]]; then
+    # parsedmarc (PyPI, pinned; test tool only, never a dependency of dkimctl): the
+    # reference that report totals are compared with. In a private environment under
+    # .build/, so nothing of the system's Python changes; created once.
+    tools="$(cd "$(dirname "$0")/.." && pwd)/.build/test-tools/parsedmarc"
+    if ! "$tools/bin/python3" -c "import parsedmarc" >/dev/null 2>&1; then
+        echo "Installing parsedmarc 11.1.0 into $tools"
+        rm -rf "$tools"
+        /usr/bin/python3 -m venv "$tools"
+        "$tools/bin/pip" install --quiet --disable-pip-version-check parsedmarc==11.1.0
+    fi
 fi

@@ -173,6 +173,72 @@ import Testing
     }
 
     /// Hostile files: each refused with its reason, nothing of it stored; the good one imported.
+    /// parsedmarc (PyPI, installed by `scripts/install-dependencies.sh --tests` in its own
+    /// environment under .build/) reads the same files: the same messages and passing
+    /// messages for every selector. The corpus has what real reporters vary in.
+    @Test func totalsPerSelectorAgreeWithParsedmarc() throws {
+        let (scratch, dkimctl) = try world()
+        var files: [String] = []
+        func add(_ text: String, _ name: String, as format: String = "xml") throws {
+            try Self.write(text, to: scratch.file("inbox/" + name), as: format)
+            files.append(scratch.file("inbox/" + name))
+        }
+        // Google: a ZIP named .gz; Microsoft: gzip named .xml, two signatures in a row, mixed case.
+        try add(Self.report(reporter: "google.com", id: "g-1", begin: 1_795_132_800, adkim: "r", rows: [
+            ("192.0.2.1", 10, "example.org", [("example.org", Self.ours, "pass")]),
+            ("192.0.2.2", 5, "example.org", [("example.org", Self.ours, "fail")]),
+            ("192.0.2.3", 2, "example.org", [("example.org", "google", "pass")]),
+        ]), "google.gz", as: "zip")
+        try add(Self.report(reporter: "Outlook.com", id: "ms-1", begin: 1_795_219_200, adkim: "s", rows: [
+            ("198.51.100.7", 3, "example.org", [("mail.example.org", "Selector2", "PASS"), ("Example.ORG", Self.ours, "Pass")]),
+            ("198.51.100.8", 4, "example.org", [("example.org", Self.ours, "TempError")]),
+        ]), "outlook.xml", as: "gzip")
+        // Yahoo: RFC 9990's namespace, a signature without a selector, stray elements.
+        try add(Self.report(
+            reporter: "Yahoo", id: "y-1", begin: 1_795_305_600, namespace: "urn:ietf:params:xml:ns:dmarc-2.0",
+            rows: [("203.0.113.4", 7, "example.org", [("example.org", nil, "pass")]), ("203.0.113.5", 1, "example.org", [("example.org", "s1", "neutral")])],
+            extra: "<extension><anything>1</anything></extension>"), "yahoo.report")
+        // A week in one report; an empty selector element; three signatures in a row;
+        // a signature with no result; one with no domain (nothing to count it for).
+        let week = Self.report(reporter: "mail.ru", id: "week-1", begin: 1_794_700_800, rows: [
+            ("192.0.2.9", 6, "example.org", [("example.org", Self.ours, "pass"), ("example.org", "s1", "permerror"), ("example.net", "other", "pass")]),
+            ("192.0.2.10", 9, "example.org", [("example.org", Self.ours, "fail")]),
+        ])
+            .replacingOccurrences(of: "<end>1794787199</end>", with: "<end>1795305599</end>")
+            .replacingOccurrences(of: "<dkim><domain>example.org</domain><selector>\(Self.ours)</selector><result>fail</result></dkim>",
+                                  with: "<dkim><domain>example.org</domain><selector></selector><result>fail</result></dkim><dkim><domain>example.org</domain><selector>s1</selector></dkim><dkim><selector>s2</selector><result>pass</result></dkim>")
+        #expect(week.contains("<selector></selector>") && week.contains("<end>1795305599</end>"), "the corpus is what it says")
+        try add(week, "week.xml")
+        // A message whose gzip attachment is labelled as something else.
+        try Self.write(Self.report(reporter: "gmx.net", id: "m-1", begin: 1_795_132_800, rows: [
+            ("192.0.2.20", 12, "example.org", [("example.org", Self.ours, "pass")]),
+        ]), to: scratch.file("attachment"), as: "gzip")
+        try Self.message(subject: "Report m-1", attachment: try Data(contentsOf: URL(fileURLWithPath: scratch.file("attachment"))),
+                         name: "gmx.net!example.org.xml.gz", type: "application/pdf")
+            .write(toFile: scratch.file("inbox/gmx.eml"), atomically: true, encoding: .utf8)
+        files.append(scratch.file("inbox/gmx.eml"))
+
+        let imported = try dkimctl.run(["reports", "import", scratch.file("inbox")])
+        #expect(imported.status == 0, "\(imported.standardError)")
+        #expect(imported.standardOutput.contains(" 5 imported "), "\(imported.standardOutput)")
+        var ours: [String: [Int]] = [:]
+        for row in try summary(dkimctl) {
+            let key = "\(row["dkimDomain"] as? String ?? "?")/\(row["selector"] as? String ?? "?")"
+            ours[key] = [row["messages"] as? Int ?? -1, row["passingMessages"] as? Int ?? -1]
+        }
+
+        let python = Self.packageRoot + "/.build/test-tools/parsedmarc/bin/python3"
+        try #require(FileManager.default.isExecutableFile(atPath: python), "parsedmarc is missing: run scripts/install-dependencies.sh --tests")
+        let script = Self.packageRoot + "/Tests/DKIMTestSupport/parsedmarc_totals.py"
+        let theirs = try ProcessRunner.run(python, [script] + files, timeout: 120)
+        #expect(theirs.status == 0, "\(theirs.standardError)")
+        let reference = try #require(try JSONSerialization.jsonObject(with: Data(theirs.standardOutput.utf8)) as? [String: [Int]])
+        #expect(reference.count >= 6, "\(reference)")
+        #expect(ours == reference, "dkimctl \(ours.sorted { $0.key < $1.key })\nparsedmarc \(reference.sorted { $0.key < $1.key })")
+    }
+
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
     @Test func hostileFilesAreRefusedOneByOneAndTheRestImported() throws {
         let (scratch, dkimctl) = try world()
         let good = Self.report(reporter: "google.com", id: "good", begin: 1_795_132_800, rows: [("192.0.2.1", 4, "example.org", [("example.org", Self.ours, "pass")])])
