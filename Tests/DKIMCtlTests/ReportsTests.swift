@@ -218,9 +218,12 @@ import Testing
             .write(toFile: scratch.file("inbox/gmx.eml"), atomically: true, encoding: .utf8)
         files.append(scratch.file("inbox/gmx.eml"))
 
+        // The same report twice in one run (files are read side by side, stored in order): counted once.
+        try FileManager.default.copyItem(atPath: scratch.file("inbox/google.gz"), toPath: scratch.file("inbox/google-copy.zip"))
         let imported = try dkimctl.run(["reports", "import", scratch.file("inbox")])
         #expect(imported.status == 0, "\(imported.standardError)")
-        #expect(imported.standardOutput.contains(" 5 imported "), "\(imported.standardOutput)")
+        #expect(imported.standardOutput.contains("\nalready imported \(scratch.file("inbox/google.gz")): google.com report g-1\n"), "\(imported.standardOutput)")
+        #expect(imported.standardOutput.hasSuffix("6 file(s), 6 report(s): 5 imported (10 row(s), 59 message(s)), 1 already imported or past retention, 0 refused\n"), "\(imported.standardOutput)")
         var ours: [String: [Int]] = [:]
         for row in try summary(dkimctl) {
             let key = "\(row["dkimDomain"] as? String ?? "?")/\(row["selector"] as? String ?? "?")"

@@ -69,20 +69,47 @@ public struct ReportImport: Sendable {
         public let outcome: Outcome
     }
 
+    /// A report read from its bytes, nothing stored yet: known from its metadata alone
+    /// (refused, past the retention, imported before), or read whole with its sums.
+    enum ReadReport: Sendable {
+        case settled(Outcome)
+        case complete(AggregateReport, [DKIMSighting: SightingCount])
+    }
+
+    /// Imports files in the order given. Reading (inflating, parsing, summing) runs on up to
+    /// `threads` threads ahead of the storing, which stays in file order on the calling
+    /// thread, one transaction per report; `each` gets every file's outcomes in that order.
+    public func importFiles(
+        _ paths: [String], at time: Date, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+        each: (String, [FileOutcome]) throws -> Void
+    ) throws {
+        var waiting: [Int: [(part: String?, read: ReadReport)]] = [:]
+        var next = 0
+        try BlockingWorkers.stream(paths, threads: max(1, threads), { [self] path in readFile(path) }) { index, read in
+            waiting[index] = read
+            while let ready = waiting.removeValue(forKey: next) {
+                try each(paths[next], ready.map { FileOutcome(part: $0.part, outcome: try store($0.read, at: time)) })
+                next += 1
+            }
+        }
+    }
+
     /// Imports one file: a report (XML, gzip, ZIP), or mail holding reports as attachments
     /// (a message as `.eml` or in a Maildir, or an mbox of messages).
     public func importFile(_ path: String, at time: Date) throws -> [FileOutcome] {
+        try readFile(path).map { FileOutcome(part: $0.part, outcome: try store($0.read, at: time)) }
+    }
+
+    /// Reads the reports of one file; `part` names each inside mail.
+    func readFile(_ path: String) -> [(part: String?, read: ReadReport)] {
+        func refused(_ error: DMARCReportError) -> [(part: String?, read: ReadReport)] { [(nil, .settled(.refused(error)))] }
         var info = stat()
-        guard stat(path, &info) == 0 else { return [FileOutcome(part: nil, outcome: .refused(.unreadable("cannot be read")))] }
+        guard stat(path, &info) == 0 else { return refused(.unreadable("cannot be read")) }
         let ceiling = limits.inflatedBytes
-        guard Int(info.st_size) <= ceiling else {
-            return [FileOutcome(part: nil, outcome: .refused(.tooLarge("\(info.st_size) bytes (allowed: at most \(ceiling))")))]
-        }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            return [FileOutcome(part: nil, outcome: .refused(.unreadable("cannot be read")))]
-        }
-        guard MailMessage.isMail(data) else { return [FileOutcome(part: nil, outcome: try importData(data, at: time))] }
-        var outcomes: [FileOutcome] = []
+        guard Int(info.st_size) <= ceiling else { return refused(.tooLarge("\(info.st_size) bytes (allowed: at most \(ceiling))")) }
+        guard let data = FileManager.default.contents(atPath: path) else { return refused(.unreadable("cannot be read")) }
+        guard MailMessage.isMail(data) else { return [(nil, read(data))] }
+        var reports: [(part: String?, read: ReadReport)] = []
         let messages = MailMessage.messages(in: data)
         for (number, message) in messages.enumerated() {
             let label = messages.count > 1 ? "message \(number + 1)" : nil
@@ -90,21 +117,39 @@ public struct ReportImport: Sendable {
             for leaf in MailMessage.leaves(of: message) where ReportPayload.mayHoldReport(leaf.bytes) {
                 found = true
                 let part = [label, leaf.name].compactMap { $0 }.joined(separator: ", ")
-                outcomes.append(FileOutcome(part: part.isEmpty ? "attachment" : part, outcome: try importData(leaf.bytes, at: time)))
+                reports.append((part.isEmpty ? "attachment" : part, read(leaf.bytes)))
             }
             if !found {
-                outcomes.append(FileOutcome(part: label, outcome: .refused(.notAReport("a message with no aggregate report in it"))))
+                reports.append((label, .settled(.refused(.notAReport("a message with no aggregate report in it")))))
             }
         }
-        return outcomes
+        return reports
     }
 
     /// Imports one report's bytes (XML, gzip or ZIP).
     public func importData(_ data: Data, at time: Date) throws -> Outcome {
+        try store(read(data), at: time)
+    }
+
+    /// Stores a report read whole, in one transaction (`duplicate` if it was stored meanwhile).
+    func store(_ read: ReadReport, at time: Date) throws -> Outcome {
+        switch read {
+        case .settled(let outcome):
+            return outcome
+        case .complete(let report, let sightings):
+            guard try registry.importReport(report, sightings: sightings, actor: actor, at: time) else {
+                return .duplicate(reporter: report.reporter, reportID: report.reportID)
+            }
+            return .imported(reporter: report.reporter, reportID: report.reportID, rows: report.rows, messages: report.messages)
+        }
+    }
+
+    /// Reads one report's bytes (XML, gzip or ZIP) and sums its rows; stores nothing.
+    func read(_ data: Data) -> ReadReport {
         let xml: Data
         switch ReportPayload.xml(in: data, limits: limits) {
         case .success(let found): xml = found
-        case .failure(let error): return .refused(error)
+        case .failure(let error): return .settled(.refused(error))
         }
         var sightings: [DKIMSighting: SightingCount] = [:]
         var alignment: [String: Bool] = [:]
@@ -124,20 +169,17 @@ public struct ReportImport: Sendable {
                 add(row, of: report, to: &sightings, alignment: &alignment, lastDay: &lastDay)
             }
         } catch {
-            return .refused(error)
+            return .settled(.refused(error))
         }
-        guard let report = parsed else { return decided ?? .refused(.notAReport("the report could not be read")) }
+        guard let report = parsed else { return .settled(decided ?? .refused(.notAReport("the report could not be read"))) }
         // A report without rows was never asked about before its end.
-        if let settled = settled(report) { return settled }
+        if let settled = settled(report) { return .settled(settled) }
         // Rows read before the metadata or the policy (out of schema order): sum them again.
         if outOfOrder {
             sightings = [:]
             _ = try? AggregateReportParser.parse(bytes, limits: limits) { _, row in add(row, of: report, to: &sightings, alignment: &alignment, lastDay: &lastDay) }
         }
-        guard try registry.importReport(report, sightings: sightings, actor: actor, at: time) else {
-            return .duplicate(reporter: report.reporter, reportID: report.reportID)
-        }
-        return .imported(reporter: report.reporter, reportID: report.reportID, rows: report.rows, messages: report.messages)
+        return .complete(report, sightings)
     }
 
     /// What becomes of a report known from its metadata alone: past the retention (`expired`),

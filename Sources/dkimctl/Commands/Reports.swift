@@ -63,8 +63,8 @@ extension DKIMCtl {
                     registry: context.registry, suffixes: try PublicSuffixList.system(), actor: context.actor, keepFrom: keepFrom)
                 let files = try ReportImport.files(in: paths)
                 var (imported, duplicates, refused, rows, messages) = (0, 0, 0, 0, 0)
-                for file in files {
-                    for result in try importer.importFile(file, at: context.now) {
+                try importer.importFiles(files, at: context.now) { file, outcomes in
+                    for result in outcomes {
                         let shown = TextEscaping.controlCharactersEscaped(file) + (result.part.map { " (\(TextEscaping.controlCharactersEscaped($0)))" } ?? "")
                         switch result.outcome {
                         case .imported(let reporter, let reportID, let count, let sum):
