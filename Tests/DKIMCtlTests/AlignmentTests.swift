@@ -4,7 +4,7 @@ import Foundation
 import Testing
 
 /// `dkimctl alignment` against DMARC records served by BIND: relaxed and strict,
-/// subdomains found by the tree walk, organisational domains from the PSL, sp=.
+/// subdomains found by the tree walk, organisational domains from the PSL, sp= and np=.
 @Suite(.serialized) final class AlignmentTests {
     let named: NamedServer
     let scratch: TemporaryDirectory
@@ -17,7 +17,9 @@ import Testing
                 "news IN A 192.0.2.10",
             ])),
             .init("relaxed.test", ZoneText.zone("relaxed.test", records: [ZoneText.txt("_dmarc", "v=DMARC1; p=none; rua=mailto:r@relaxed.test")])),
-            .init("example.co.uk", ZoneText.zone("example.co.uk", records: [ZoneText.txt("_dmarc", "v=DMARC1; p=quarantine; np=reject")])),
+            .init("example.co.uk", ZoneText.zone("example.co.uk", records: [
+                ZoneText.txt("_dmarc", "v=DMARC1; p=quarantine; np=reject"), "shop IN MX 10 mx.example.net.",
+            ])),
             .init("nodmarc.test", ZoneText.zone("nodmarc.test")),
         ])
         scratch = try TemporaryDirectory("alignment")
@@ -59,6 +61,9 @@ import Testing
          "d=mail.relaxed.test and relaxed.test share the organisational domain relaxed.test (adkim=r)"),
         ("mail.example.co.uk", "shop.example.co.uk", true, true, false, "_dmarc.example.co.uk", "sp=quarantine",
          "d=mail.example.co.uk and shop.example.co.uk share the organisational domain example.co.uk (adkim=r)"),
+        // A From subdomain that does not exist (NXDOMAIN): np= applies (RFC 9989); shop exists (an MX only).
+        ("mail.example.co.uk", "gone.example.co.uk", true, true, false, "_dmarc.example.co.uk", "np=reject",
+         "d=mail.example.co.uk and gone.example.co.uk share the organisational domain example.co.uk (adkim=r)"),
         ("other.co.uk", "example.co.uk", false, false, false, "_dmarc.example.co.uk", "p=quarantine",
          "d=other.co.uk and example.co.uk have different organisational domains (other.co.uk, example.co.uk)"),
     ])

@@ -49,15 +49,34 @@ public struct DMARCPolicyLookup: Sendable {
     /// domain's record is looked up once.
     /// - Parameter slots: a label, the slot's `d=` and its From domains.
     public func verdicts(_ slots: [(slot: String, dkimDomain: String, fromDomains: [String])]) throws -> [AlignmentVerdict] {
-        var policies: [String: (domain: String, record: DMARCRecord)?] = [:]
+        var policies: [String: (found: (domain: String, record: DMARCRecord)?, exists: Bool)] = [:]
         var verdicts: [AlignmentVerdict] = []
         for (slot, dkimDomain, fromDomains) in slots {
             for from in fromDomains {
-                if policies[from] == nil { policies[from] = .some(try policy(for: from)) }
-                verdicts.append(AlignmentVerdict.judge(slot: slot, dkimDomain: dkimDomain, fromDomain: from, found: policies[from] ?? nil, suffixes: suffixes))
+                if policies[from] == nil {
+                    let found = try policy(for: from)
+                    // A subdomain's record is its parent's: np= (RFC 9989) applies if the From domain does not exist.
+                    var exists = true
+                    if let found, found.domain != from.lowercased() { exists = try self.exists(from) }
+                    policies[from] = (found, exists)
+                }
+                let known = policies[from]!
+                verdicts.append(AlignmentVerdict.judge(
+                    slot: slot, dkimDomain: dkimDomain, fromDomain: from, found: known.found, fromDomainExists: known.exists, suffixes: suffixes))
             }
         }
         return verdicts
+    }
+
+    /// Whether `domain` exists in DNS: false only when a resolver says NXDOMAIN (RFC 9989's
+    /// non-existent domain); an answer without records, or no answer at all, counts as existing.
+    func exists(_ domain: String) throws -> Bool {
+        for resolver in resolvers {
+            if case .response(let response) = transport.query(domain, .a, server: resolver, recursionDesired: true), response.rcode.isAnswer {
+                return response.rcode != .nameError
+            }
+        }
+        return true
     }
 
     /// The record that applies and where it was found; nil when no DMARC record applies.
@@ -117,7 +136,12 @@ public struct AlignmentVerdict: Sendable, Equatable {
     /// Aligned under the published `adkim` (relaxed when no record applies).
     public var aligned: Bool { (record?.adkim ?? "r") == "s" ? strict : relaxed }
 
-    public static func judge(slot: String, dkimDomain: String, fromDomain: String, found: (domain: String, record: DMARCRecord)?, suffixes: PublicSuffixList) -> AlignmentVerdict {
+    /// - Parameter fromDomainExists: false when the From domain is a non-existent subdomain
+    ///   (NXDOMAIN): the record's `np=` applies then, else its `sp=`, else its `p=` (RFC 9989).
+    public static func judge(
+        slot: String, dkimDomain: String, fromDomain: String, found: (domain: String, record: DMARCRecord)?, fromDomainExists: Bool = true,
+        suffixes: PublicSuffixList
+    ) -> AlignmentVerdict {
         let (d, from) = (dkimDomain.lowercased(), fromDomain.lowercased())
         let relaxed = suffixes.aligned(dkimDomain: d, fromDomain: from, strict: false)
         let strict = suffixes.aligned(dkimDomain: d, fromDomain: from, strict: true)
@@ -127,7 +151,10 @@ public struct AlignmentVerdict: Sendable, Equatable {
         let (dOrg, fromOrg) = (suffixes.organisationalDomain(of: d), suffixes.organisationalDomain(of: from))
         let adkim = found?.record.adkim ?? "r"
         if let found {
-            verdict.policy = found.domain == from ? "p=\(found.record.p)" : "sp=\(found.record.sp ?? found.record.p)"
+            let record = found.record
+            verdict.policy = found.domain == from
+                ? "p=\(record.p)"
+                : !fromDomainExists && record.np != nil ? "np=\(record.np!)" : "sp=\(record.sp ?? record.p)"
         }
         switch (adkim, verdict.aligned) {
         case ("s", true): verdict.reason = "adkim=s: d=\(d) is the From domain"
