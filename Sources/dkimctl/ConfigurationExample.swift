@@ -28,6 +28,14 @@ enum ConfigurationExample {
         # reports:
         #   retention: 400d              # sums and reports of days older than this are removed at import (at least 7d)
 
+        # Slots can also live in the registry ('dkimctl slot add|set|remove|list|import'), for fleets of
+        # many domains; they take defaults: as above. Their domains use the publisher and deploy hook of
+        # the domain below when it is listed, else these. A slot listed below wins over the registry's.
+        # registrySlots:
+        #   publisher: { type: rfc2136, server: "192.0.2.53:53",
+        #                tsig: { name: dkimctl, algorithm: hmac-sha256, secretFile: /etc/dkimctl/tsig.key } }
+        #   deploy: "systemctl reload opendkim"
+
         # How DNS is asked (command-line options override these).
         # dns:
         #   nameservers: ["192.0.2.53"]  # ask these instead of the zone's discovered authoritative servers

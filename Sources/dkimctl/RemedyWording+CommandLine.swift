@@ -27,6 +27,8 @@ extension Remedy {
                 + (reason.map { " --reason \(Self.quoted($0))" } ?? "")
         case .rotate: return "dkimctl rotate"
         case .createAuditKey: return "dkimctl audit seal --init-key FILE"
+        case .listSlots: return "dkimctl slot list"
+        case .removeSlotKeepingKeys: return "dkimctl slot remove --domain DOMAIN --provider PROVIDER --usage USAGE --keep-keys"
         case .manual(let step): return step
         }
     }
@@ -48,6 +50,8 @@ extension Remedy {
         case .revoke: return "\(command)"
         case .rotate: return "\(command)"
         case .createAuditKey: return "make one with \(command)"
+        case .listSlots: return "see \(command)"
+        case .removeSlotKeepingKeys: return "retire or revoke them first, or keep them with \(command)"
         case .manual(let step): return step
         }
     }

@@ -70,7 +70,7 @@ private let hour: TimeInterval = 3600
         #expect(again.errorLines.first?.contains("already exists; refusing to overwrite it") == true)
         let missing = try dkimctl.run(["rotate", "--config", scratch.file("none.yaml")])
         #expect(missing.status == 1)
-        #expect(missing.errorLines == ["dkimctl: error: no configuration at \(scratch.file("none.yaml")); write one with 'dkimctl config init' (or pass --config)"])
+        #expect(missing.errorLines == ["dkimctl: error: no configuration at \(scratch.file("none.yaml")); write one with 'dkimctl config init' (or pass --config), or define slots with 'dkimctl slot add'"])
     }
 
     @Test func retireRevokeAndEmergency() throws {

@@ -4,7 +4,11 @@ import Foundation
 /// how each domain's records reach DNS, and how DNS is asked.
 /// Loaded and checked by `ConfigurationFile`.
 public struct LifecycleConfiguration: Sendable {
-    public var domains: [DomainConfiguration]
+    public var domains: [DomainConfiguration] {
+        didSet { domainIndex = Self.index(domains) }
+    }
+    /// Position of each domain in `domains`: 100,000 registry-defined slots are looked up by domain.
+    private var domainIndex: [DomainName: Int] = [:]
     public var dns: DNSSettings
     /// Built-in provider profiles plus the configuration's `custom:NAME` ones.
     public var providers: ProviderCatalog
@@ -13,6 +17,16 @@ public struct LifecycleConfiguration: Sendable {
     /// How long DMARC report sums and reports are kept (by the day their period begins).
     public var reportRetention = LifecycleConfiguration.defaultReportRetention
     public static let defaultReportRetention = TimeSpan(seconds: 400 * 86400)
+    /// `defaults:` as written: the options a slot of the file or of the registry does not set.
+    public var slotDefaults = SlotOptions()
+    /// The owner `init` recorded: a slot's owner when neither it nor `defaults:` names one.
+    public var defaultOwner: Owner?
+    /// `registrySlots:` — how the records of domains only the registry names reach DNS,
+    /// and their deploy hook (a domain of the file keeps its own).
+    public var registryPublisher: PublisherConfiguration = .manual
+    public var registryDeploy: String?
+    /// Registry-defined slots the file also names: the file's policy is used for them.
+    public private(set) var slotsDefinedTwice: [SlotDefinition] = []
 
     public init(
         domains: [DomainConfiguration] = [], dns: DNSSettings = DNSSettings(), providers: ProviderCatalog = ProviderCatalog(),
@@ -22,13 +36,56 @@ public struct LifecycleConfiguration: Sendable {
         self.dns = dns
         self.providers = providers
         self.templateDirectory = templateDirectory
+        domainIndex = Self.index(domains)
     }
 
-    /// Every configured slot, domain by domain, in file order.
+    private static func index(_ domains: [DomainConfiguration]) -> [DomainName: Int] {
+        var index: [DomainName: Int] = [:]
+        for (position, domain) in domains.enumerated() where index[domain.domain] == nil { index[domain.domain] = position }
+        return index
+    }
+
+    /// Every configured slot, domain by domain: the file's in file order, then the registry's.
     public var slots: [SlotPolicy] { domains.flatMap(\.slots) }
 
     public func domain(_ name: DomainName) -> DomainConfiguration? {
-        domains.first { $0.domain == name }
+        domainIndex[name].map { domains[$0] }
+    }
+
+    /// Whether a slot of this configuration is (domain, provider, usage).
+    public func names(_ domain: DomainName, _ provider: Provider, _ usage: Usage) -> Bool {
+        self.domain(domain)?.slots.contains { $0.provider == provider && $0.usage == usage } ?? false
+    }
+
+    /// The configuration with the slots the registry defines added: to the domain of the
+    /// file they belong to (with its publisher and deploy hook), else to a domain of their
+    /// own with `registrySlots:`' publisher. A slot the file names keeps the file's policy.
+    /// Each definition is checked by the rules the file's slots are checked by.
+    /// - Throws: `DKIMError.invalidInput` naming the registry slot and the option at fault.
+    public func including(_ definitions: [SlotDefinition]) throws -> LifecycleConfiguration {
+        guard !definitions.isEmpty else { return self }
+        var merged = self
+        var domains = self.domains
+        var index = domainIndex
+        var fileSlots = Set<String>()
+        for domain in self.domains {
+            for slot in domain.slots { fileSlots.insert("\(domain.domain.ascii) \(slot.provider.identifier)/\(slot.usage.name)") }
+        }
+        for definition in definitions {
+            if fileSlots.contains("\(definition.domain.ascii) \(definition.provider.identifier)/\(definition.usage.name)") {
+                merged.slotsDefinedTwice.append(definition)
+                continue
+            }
+            let policy = try definition.policy(defaults: slotDefaults, catalog: providers, defaultOwner: defaultOwner)
+            if let position = index[definition.domain] {
+                domains[position].slots.append(policy)
+            } else {
+                index[definition.domain] = domains.count
+                domains.append(DomainConfiguration(domain: definition.domain, publisher: registryPublisher, deploy: registryDeploy, slots: [policy]))
+            }
+        }
+        merged.domains = domains
+        return merged
     }
 
     /// The policy of the slot `key` belongs to, if that slot is configured.

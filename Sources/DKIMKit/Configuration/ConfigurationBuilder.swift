@@ -46,7 +46,17 @@ struct ConfigurationBuilder {
             }
             configuration.reportRetention = span
         }
-        let defaults = raw.defaults ?? RawPolicy()
+        if let registrySlots = raw.registrySlots {
+            let path: [ConfigurationPath] = [.key("registrySlots")]
+            configuration.registryPublisher = try publisher(registrySlots.publisher, at: path + [.key("publisher")])
+            if let deploy = registrySlots.deploy {
+                try checkCommand(deploy, at: path + [.key("deploy")], what: "deploy command")
+                configuration.registryDeploy = deploy
+            }
+        }
+        let defaults = raw.defaults ?? SlotOptions()
+        configuration.slotDefaults = defaults
+        configuration.defaultOwner = defaultOwner
         var seen: [DomainName: String] = [:]
         let order = document.node(at: [.key("domains")])?.mapping?.keys.compactMap(\.string) ?? []
         for name in order {
@@ -66,7 +76,8 @@ struct ConfigurationBuilder {
             var slotNames: Set<String> = []
             for (index, rawSlot) in (rawDomain.slots ?? []).enumerated() {
                 let slotPath = path + [.key("slots"), .index(index)]
-                let slot = try policy(rawSlot, defaults: defaults, domain: domain, catalog: configuration.providers, at: slotPath)
+                let slot = try SlotPolicyBuilder(locator: document, defaultOwner: defaultOwner)
+                    .policy(rawSlot, defaults: defaults, domain: domain, catalog: configuration.providers, at: slotPath)
                 guard slotNames.insert("\(slot.provider)/\(slot.usage)").inserted else {
                     throw document.error(slotPath, "slot \(slot.provider)/\(slot.usage) is configured twice for \(domain)")
                 }
@@ -75,92 +86,6 @@ struct ConfigurationBuilder {
             configuration.domains.append(configured)
         }
         return configuration
-    }
-
-    private func policy(
-        _ slot: RawPolicy, defaults: RawPolicy, domain: DomainName, catalog: ProviderCatalog, at path: [ConfigurationPath]
-    ) throws -> SlotPolicy {
-        /// The slot's value for a key, else the default's, with the path of whichever was used.
-        func pick<T>(_ field: KeyPath<RawPolicy, T?>, _ key: RawPolicy.CodingKeys) -> (T, [ConfigurationPath])? {
-            if let value = slot[keyPath: field] { return (value, path + [.key(key.rawValue)]) }
-            if let value = defaults[keyPath: field] { return (value, [.key("defaults"), .key(key.rawValue)]) }
-            return nil
-        }
-        func span(_ field: KeyPath<RawPolicy, String?>, _ key: RawPolicy.CodingKeys, _ fallback: TimeSpan) throws -> TimeSpan {
-            guard let (text, where_) = pick(field, key) else { return fallback }
-            return try at(where_) { try TimeSpan(parsing: text) }
-        }
-        guard let providerName = slot.provider else {
-            throw document.error(path, "the key 'provider' is required (e.g. { provider: mailgun, usage: notifications })")
-        }
-        let provider = try at(path + [.key("provider")]) { try Provider(providerName) }
-        let usage = try slot.usage.map { text in try at(path + [.key("usage")]) { try Usage(text) } } ?? .default
-        let owner: Owner
-        if let (text, where_) = pick(\.owner, .owner) {
-            owner = try at(where_) { try Owner(text) }
-        } else if let defaultOwner {
-            owner = defaultOwner
-        } else {
-            throw document.error(path, "no owner: set defaults.owner or the slot's owner", remedy: .recordDefaultOwner)
-        }
-        var algorithm = KeyAlgorithm.rsa
-        if let (text, where_) = pick(\.algorithm, .algorithm) { algorithm = try at(where_) { try KeyAlgorithm(parsing: text) } }
-        let bitsChoice = pick(\.bits, .bits)
-        let specification = try at(bitsChoice?.1 ?? path) { try KeySpecification(algorithm: algorithm, bits: bitsChoice?.0) }
-        try at(bitsChoice?.1 ?? pick(\.algorithm, .algorithm)?.1 ?? path + [.key("provider")]) {
-            try catalog.profile(for: provider).check(specification)
-        }
-        // What is not configured keeps the documented default.
-        let standard = SlotPolicy(domain: domain, provider: provider, usage: usage, owner: owner, specification: specification)
-        var pattern = standard.selectorPattern
-        if let (text, where_) = pick(\.selectorPattern, .selectorPattern) { pattern = try at(where_) { try SelectorPattern(text) } }
-        let rotation = try span(\.rotation, .rotation, standard.rotation)
-        let lead = try span(\.lead, .lead, standard.lead)
-        let grace = try span(\.grace, .grace, standard.grace)
-        let propagation = try span(\.propagation, .propagation, standard.propagation)
-        let attention = try span(\.attentionAfter, .attentionAfter, standard.attentionAfter)
-        var revokeAfterUnused: TimeSpan?
-        if let (_, where_) = pick(\.revokeAfterUnused, .revokeAfterUnused) {
-            let quiet = try span(\.revokeAfterUnused, .revokeAfterUnused, TimeSpan(seconds: 0))
-            guard quiet.seconds >= 86400 else {
-                throw document.error(where_, "revokeAfterUnused \(quiet) is shorter than the day an aggregate report covers (allowed: 1d or more)")
-            }
-            revokeAfterUnused = quiet
-        }
-        if let problem = ActivationPolicy.problem(rotation: rotation) {
-            throw document.error(pick(\.rotation, .rotation)?.1 ?? path, problem)
-        }
-        if lead.seconds >= rotation.seconds {
-            throw document.error(pick(\.lead, .lead)?.1 ?? path, "lead \(lead) must be shorter than the rotation period \(rotation)")
-        }
-        var ttl = standard.ttl
-        if let (value, where_) = pick(\.ttl, .ttl) {
-            try at(where_) { try PublishedRecord.validateTTL(value) }
-            ttl = value
-        }
-        var stableTTL = standard.stableTTL
-        if let (value, where_) = pick(\.stableTTL, .stableTTL) {
-            try at(where_) { try PublishedRecord.validateTTL(value) }
-            guard value >= ttl else { throw document.error(where_, "stableTTL \(value) is below ttl \(ttl) (allowed: ttl or more)") }
-            stableTTL = value
-        } else {
-            stableTTL = max(stableTTL, ttl)
-        }
-        var revocation = standard.revocation
-        if let (text, where_) = pick(\.revocation, .revocation) {
-            guard let style = RevocationStyle(rawValue: text) else {
-                throw document.error(where_, "revocation '\(text)' is not known (allowed: \(RevocationStyle.allCases.map(\.rawValue).joined(separator: ", ")))")
-            }
-            revocation = style
-        }
-        return SlotPolicy(
-            domain: domain, provider: provider, usage: usage, owner: owner, specification: specification, selectorPattern: pattern,
-            rotation: rotation, lead: lead, grace: grace, ttl: ttl, stableTTL: stableTTL, revocation: revocation,
-            reveal: pick(\.reveal, .reveal)?.0 ?? standard.reveal, propagation: propagation, attentionAfter: attention,
-            revokeAfterUnused: revokeAfterUnused,
-            fromDomains: try slot.fromDomains.map { names in
-                try names.enumerated().map { index, name in try at(path + [.key("fromDomains"), .index(index)]) { try DomainName(name) } }
-            })
     }
 
     /// The built-in profiles plus the `providers:` section's `custom:NAME` ones.

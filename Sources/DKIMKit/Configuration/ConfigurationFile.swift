@@ -62,13 +62,21 @@ public enum ConfigurationFile {
 // MARK: - The file as written
 
 struct RawFile: Decodable {
-    var defaults: RawPolicy?
+    var defaults: SlotOptions?
     var dns: RawDNS?
     var templates: String?
     var providers: [String: RawProvider]?
     var domains: [String: RawDomain]?
     var reports: RawReports?
-    enum CodingKeys: String, CodingKey, CaseIterable { case defaults, dns, templates, providers, domains, reports }
+    var registrySlots: RawRegistrySlots?
+    enum CodingKeys: String, CodingKey, CaseIterable { case defaults, dns, templates, providers, domains, reports, registrySlots }
+}
+
+/// `registrySlots:`: the publisher and deploy hook of domains whose slots only the registry defines.
+struct RawRegistrySlots: Decodable {
+    var publisher: RawPublisher?
+    var deploy: String?
+    enum CodingKeys: String, CodingKey, CaseIterable { case publisher, deploy }
 }
 
 /// `reports:`: what is kept of DMARC aggregate reports.
@@ -97,36 +105,10 @@ struct RawProvider: Decodable {
     }
 }
 
-/// Policy keys; a slot adds `provider` and `usage`.
-struct RawPolicy: Decodable {
-    var provider: String?
-    var usage: String?
-    var owner: String?
-    var algorithm: String?
-    var bits: Int?
-    var rotation: String?
-    var lead: String?
-    var grace: String?
-    var ttl: Int?
-    var stableTTL: Int?
-    var selectorPattern: String?
-    var revocation: String?
-    var reveal: Bool?
-    var propagation: String?
-    var attentionAfter: String?
-    var revokeAfterUnused: String?
-    var fromDomains: [String]?
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case provider, usage, owner, algorithm, bits, rotation, lead, grace, ttl, stableTTL, selectorPattern, revocation,
-            reveal, propagation, attentionAfter, revokeAfterUnused, fromDomains
-    }
-    static let slotOnlyKeys: Set<String> = ["provider", "usage", "fromDomains"]
-}
-
 struct RawDomain: Decodable {
     var publisher: RawPublisher?
     var deploy: String?
-    var slots: [RawPolicy]?
+    var slots: [SlotOptions]?
     enum CodingKeys: String, CodingKey, CaseIterable { case publisher, deploy, slots }
 }
 
@@ -254,10 +236,13 @@ struct ConfigurationDocument {
     /// Unknown keys and misplaced lists or mappings, before decoding.
     func checkShape() throws {
         try expectMapping([], allowed: RawFile.CodingKeys.allCases.map(\.rawValue))
-        let policyKeys = RawPolicy.CodingKeys.allCases.map(\.rawValue)
-        try expectMapping([.key("defaults")], allowed: policyKeys.filter { !RawPolicy.slotOnlyKeys.contains($0) })
+        let policyKeys = SlotOptions.CodingKeys.allCases.map(\.rawValue)
+        try expectMapping([.key("defaults")], allowed: policyKeys.filter { !SlotOptions.slotOnlyKeys.contains($0) })
         try expectMapping([.key("dns")], allowed: RawDNS.CodingKeys.allCases.map(\.rawValue))
         try expectMapping([.key("reports")], allowed: RawReports.CodingKeys.allCases.map(\.rawValue))
+        try expectMapping([.key("registrySlots")], allowed: RawRegistrySlots.CodingKeys.allCases.map(\.rawValue))
+        try expectMapping([.key("registrySlots"), .key("publisher")], allowed: RawPublisher.CodingKeys.allCases.map(\.rawValue))
+        try expectMapping([.key("registrySlots"), .key("publisher"), .key("tsig")], allowed: RawTSIG.CodingKeys.allCases.map(\.rawValue))
         try expectMapping([.key("providers")], allowed: nil)
         if case .mapping(let providers)? = node(at: [.key("providers")]) {
             for entry in providers {

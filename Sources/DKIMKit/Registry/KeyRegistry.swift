@@ -139,6 +139,30 @@ public protocol KeyRegistry: Sendable {
 
     /// The end of the newest stored report's period, nil when none is stored.
     func newestReportEnd() throws -> Date?
+
+    /// The slots the registry defines (removed ones left out), by domain, provider and usage.
+    func slotDefinitions() throws -> [SlotDefinition]
+
+    /// Defines slots, all in one transaction, each with a `slot.defined` event (creating the
+    /// slot, or changing its owner, as needed). A removed definition is defined afresh.
+    /// - Throws: `DKIMError.conflict` (nothing written) when one is already defined.
+    func defineSlots(_ definitions: [SlotDefinition], actor: Actor, at time: Date) throws
+
+    /// Changes a defined slot in one transaction: `change` gets the stored definition and
+    /// returns the new one (or throws, and nothing is written). A `slot.changed` event names
+    /// every option changed with its previous value; nothing is written when nothing changed.
+    /// - Throws: `DKIMError.notFound` when the registry does not define the slot.
+    func changeSlot(
+        domain: DomainName, provider: Provider, usage: Usage, actor: Actor, at time: Date,
+        _ change: (SlotDefinition) throws -> SlotDefinition
+    ) throws -> (before: SlotDefinition, after: SlotDefinition)
+
+    /// Stops defining a slot (`slot.removed` event); its keys stay registered.
+    /// - Parameter keepingLiveKeys: remove even when a key of the slot is pending, published
+    ///   or active (it then stops rotating); otherwise that is a `DKIMError.conflict`.
+    func removeSlot(
+        domain: DomainName, provider: Provider, usage: Usage, keepingLiveKeys: Bool, actor: Actor, at time: Date
+    ) throws -> SlotDefinition
 }
 
 extension KeyRegistry {

@@ -22,6 +22,7 @@ enum RegisterEvidence {
         "cname_target", "last_seen_at",
     ]
     static let slotColumns = ["id", "domain", "provider", "usage", "owner", "created_at"]
+    static let definitionColumns = ["id", "slot_id"] + SQLiteRegistry.definitionColumns.map(\.column) + ["defined_at", "changed_at", "removed_at"]
     static let checkColumns = ["id", "key_id", "checked_at", "actor", "verdict", "record_ttl", "negative_ttl", "problems"]
     static let serverColumns = [
         "id", "check_id", "zone", "name", "server", "address", "port", "status", "serial", "ttl", "negative_ttl", "detail",
@@ -68,6 +69,12 @@ enum RegisterEvidence {
         ).map { fields($0, slotColumns) }
     }
 
+    static func definitionRow(_ db: Database, slotID: Int64) throws -> Fields? {
+        try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT \(definitionColumns.joined(separator: ", ")) FROM slot_definition WHERE slot_id = ?"), arguments: [slotID]
+        ).map { fields($0, definitionColumns) }
+    }
+
     /// Adds the snapshots of the rows `draft` is about to its details.
     static func attachSnapshots(to draft: inout EventDraft, db: Database) throws {
         var slotID = draft.slotID
@@ -77,6 +84,11 @@ enum RegisterEvidence {
         }
         if let slotID, let row = try slotRow(db, id: slotID) {
             draft.details["slot_row"] = json(row)
+            // Only slot events carry the definition: a key's events do not change it.
+            // (Migrations before v7 append events too, before the table exists.)
+            if draft.keyID == nil, try db.tableExists("slot_definition"), let definition = try definitionRow(db, slotID: slotID) {
+                draft.details["definition_row"] = json(definition)
+            }
         }
     }
 
@@ -154,6 +166,7 @@ enum RegisterEvidence {
     static func verify(_ db: Database) throws -> RegisterVerification {
         var keySnapshots: [Int64: (event: Int64, fields: [String: String?])] = [:]
         var slotSnapshots: [Int64: (event: Int64, fields: [String: String?])] = [:]
+        var definitionSnapshots: [Int64: (event: Int64, fields: [String: String?])] = [:]
         var anchors: [(event: Int64, first: Int64, last: Int64, checks: Int, servers: Int, digest: String)] = []
         var problems: [String] = []
 
@@ -167,13 +180,17 @@ enum RegisterEvidence {
                 problems.append("event \(eventID) has details that are not a JSON object of strings")
                 continue
             }
-            for (name, isKey) in [("key_row", true), ("slot_row", false)] {
+            for name in ["key_row", "slot_row", "definition_row"] {
                 guard let text = object[name] else { continue }
                 guard let snapshot = parseSnapshot(text), let id = snapshot["id"].flatMap({ $0 }).flatMap({ Int64($0) }) else {
                     problems.append("event \(eventID) holds a \(name) that does not parse")
                     continue
                 }
-                if isKey { keySnapshots[id] = (eventID, snapshot) } else { slotSnapshots[id] = (eventID, snapshot) }
+                switch name {
+                case "key_row": keySnapshots[id] = (eventID, snapshot)
+                case "slot_row": slotSnapshots[id] = (eventID, snapshot)
+                default: definitionSnapshots[id] = (eventID, snapshot)
+                }
             }
             if try decoder.string(1) == "dns.checks-recorded" {
                 guard let first = object["first_check_id"].flatMap({ Int64($0) }), let last = object["last_check_id"].flatMap({ Int64($0) }),
@@ -194,6 +211,9 @@ enum RegisterEvidence {
         }
         rows += try replay(db, table: "key", columns: keyColumns, snapshots: keySnapshots, problems: &problems) { row in
             "\(describe(row[3] as DatabaseValue)) of \(describe(row[2] as DatabaseValue))"
+        }
+        rows += try replay(db, table: "slot_definition", columns: definitionColumns, snapshots: definitionSnapshots, problems: &problems) { row in
+            "slot \(describe(row[1] as DatabaseValue))"
         }
 
         // DNS evidence: each anchored range still digests the same, and no row lies outside every range.
@@ -279,7 +299,7 @@ enum RegisterEvidence {
 
 /// The outcome of replaying the event log against the register and the DNS evidence.
 public struct RegisterVerification: Sendable, Equatable {
-    /// Slot and key rows compared with their last snapshot.
+    /// Slot, slot definition and key rows compared with their last snapshot.
     public let rowsChecked: Int
     /// DNS checks whose evidence rows matched an anchoring event's range.
     public let checksAnchored: Int

@@ -205,6 +205,25 @@ enum RegistrySchema {
                     """)
         }
 
+        migrator.registerMigration("v7-slot-definitions") { db in
+            // Slots defined by command (`dkimctl slot add`), for fleets whose slots do not fit a
+            // file: the options set, as written (NULL: the configuration's defaults apply). A
+            // removed definition keeps its row (removed_at), so snapshots always have a row to match.
+            try db.execute(
+                sql: """
+                    CREATE TABLE slot_definition (
+                        id INTEGER PRIMARY KEY,
+                        slot_id INTEGER NOT NULL UNIQUE REFERENCES slot(id) ON DELETE RESTRICT,
+                        algorithm TEXT, bits INTEGER, rotation TEXT, lead TEXT, grace TEXT, ttl INTEGER, stable_ttl INTEGER,
+                        selector_pattern TEXT, revocation TEXT, reveal INTEGER, propagation TEXT, attention_after TEXT,
+                        revoke_after_unused TEXT, from_domains TEXT,
+                        defined_at TEXT NOT NULL,
+                        changed_at TEXT NOT NULL,
+                        removed_at TEXT
+                    );
+                    """)
+        }
+
         return migrator
     }
 }

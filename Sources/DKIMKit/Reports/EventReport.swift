@@ -58,7 +58,7 @@ public enum EventReport {
             text += "register DIFFERS from the event log: \(first)\n"
             for other in register.problems.dropFirst() { text += "  also: \(other)\n" }
         } else {
-            text += "register matches the event log: \(register.rowsChecked) slot and key rows, \(register.checksAnchored) DNS checks anchored\n"
+            text += "register matches the event log: \(register.rowsChecked) slot, slot definition and key rows, \(register.checksAnchored) DNS checks anchored\n"
         }
         if let seals {
             if let first = seals.problems.first {

@@ -29,6 +29,10 @@ public enum Remedy: Sendable, Equatable {
     case rotate
     /// Make the Ed25519 key that signs audit seals.
     case createAuditKey
+    /// List the slots the registry defines.
+    case listSlots
+    /// Remove a slot's definition anyway: its keys stay registered and stop rotating.
+    case removeSlotKeepingKeys
     /// A step outside dkimctl (`chmod 600 FILE`, restoring a backup), in words.
     case manual(String)
 }

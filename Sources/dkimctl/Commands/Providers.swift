@@ -27,7 +27,7 @@ extension DKIMCtl {
         var format: ListingFormat = .table
 
         func run(_ context: CommandContext) throws {
-            let catalog = try configurationFile.load(context, required: false, checkEnvironment: false).providers
+            let catalog = try configurationFile.fileOnly(context, required: false, checkEnvironment: false).providers
             Output.standard.write(format == .json ? ProviderReport.json(catalog) : ProviderReport.table(catalog))
         }
     }

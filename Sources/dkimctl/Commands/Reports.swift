@@ -53,7 +53,7 @@ extension DKIMCtl {
             }
 
             func run(_ context: CommandContext) throws {
-                let configuration = try configurationFile.load(context, required: false, checkEnvironment: false)
+                let configuration = try configurationFile.fileOnly(context, required: false, checkEnvironment: false)
                 let keepFrom = Timestamp.day(context.now.addingTimeInterval(-TimeInterval(configuration.reportRetention.seconds)))
                 let pruned = try context.registry.pruneReports(before: keepFrom, actor: context.actor, at: context.now)
                 if pruned.sums + pruned.reports > 0 {
