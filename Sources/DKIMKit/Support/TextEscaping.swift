@@ -29,3 +29,13 @@ public enum TextEscaping {
             || (0x2066...0x2069).contains(value)
     }
 }
+
+extension String {
+    /// Without leading and trailing white space (`CharacterSet.whitespaces`). Foundation's
+    /// trimming is slow on Linux; text that starts and ends with a visible ASCII character
+    /// (nearly every value, and 100,000 registry slots are read per tick) is returned as is.
+    var trimmingWhitespace: String {
+        if let first = utf8.first, let last = utf8.last, (0x21...0x7E).contains(first), (0x21...0x7E).contains(last) { return self }
+        return trimmingCharacters(in: .whitespaces)
+    }
+}

@@ -19,7 +19,7 @@ public enum Timestamp {
 
     /// Parses `2026-11-23`, `2026-11-23T10:00:00Z`, `2026-11-23T10:00:00.5+01:00` and the like.
     public static func parse(_ text: String) -> Date? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let trimmed = text.trimmingWhitespace
         if trimmed.count == 10 {
             return parse(trimmed + "T00:00:00Z")
         }
@@ -139,7 +139,7 @@ public struct TimeSpan: Sendable, Equatable, CustomStringConvertible {
 
     public init(parsing input: String) throws {
         let units: [(String, Int)] = [("s", 1), ("m", 60), ("h", 3600), ("d", 86400), ("w", 604_800)]
-        let text = input.trimmingCharacters(in: .whitespaces).lowercased()
+        let text = input.trimmingWhitespace.lowercased()
         for (suffix, factor) in units where text.hasSuffix(suffix) {
             if let value = Int(text.dropLast(suffix.count)), value >= 0, value <= 100 * 366 * 86400 / factor {
                 seconds = value * factor
