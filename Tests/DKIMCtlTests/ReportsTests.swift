@@ -147,6 +147,9 @@ import Testing
         #expect((audit?["keys"] as? [[String: Any]])?.first?["lastSeenSigning"] as? String == "2026-11-21T23:59:59Z", "\(String(describing: audit))")
         let findings = (audit?["findings"] as? [[String: Any]])?.compactMap { $0["rule"] as? String } ?? []
         #expect(findings.contains("unknown-selector-signing"), "\(findings)")
+        // In the CSV, a selector only reports show is not said to be served in DNS.
+        let auditCSV = try dkimctl.run(["audit", "report", "--no-dns", "--format", "csv"]).standardOutput
+        #expect(auditCSV.contains("\r\nexample.org,,,,,unknown,,,seen-signing,"), "\(auditCSV)")
 
         // Filters and formats.
         #expect(try summary(dkimctl, ["--since", "2026-11-22"]).map { $0["selector"] as? String } == [""])

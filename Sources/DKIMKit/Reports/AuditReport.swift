@@ -2,7 +2,8 @@ import Foundation
 
 /// `dkimctl audit` as a table, CSV, JSON or Markdown.
 public enum AuditReport {
-    /// The per-key columns of the CSV (one row per key, then one per unknown live selector).
+    /// The per-key columns of the CSV (one row per key, then one per unknown selector: state
+    /// `live` when DNS serves it, `seen-signing` when only DMARC reports show it).
     public static let csvColumns = [
         "domain", "selector", "provider", "usage", "owner", "kind", "algorithm", "bits", "state", "created_at", "published_at",
         "activated_at", "expires_at", "retired_at", "revoked_at", "last_proof_at", "last_proof_servers", "last_proof_verdict",
@@ -28,7 +29,9 @@ public enum AuditReport {
     }
 
     static func row(_ unknown: UnknownSelector) -> [String] {
-        [unknown.domain, unknown.selector, "", "", "", "unknown", "", "", "live", "", "", "", "", "", "", "", "", "", "", "", findingList([unknown.finding])]
+        // Served in DNS (`live`), or only seen signing in DMARC aggregate reports.
+        let state = unknown.finding.rule == AuditRule.unknownSelectorSigning.rawValue ? "seen-signing" : "live"
+        return [unknown.domain, unknown.selector, "", "", "", "unknown", "", "", state, "", "", "", "", "", "", "", "", "", "", "", findingList([unknown.finding])]
     }
 
     public static func csv(_ result: ComplianceAuditResult) -> String {
