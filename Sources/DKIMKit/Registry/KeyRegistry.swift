@@ -145,8 +145,10 @@ public protocol KeyRegistry: Sendable {
 
     /// Defines slots, all in one transaction, each with a `slot.defined` event (creating the
     /// slot, or changing its owner, as needed). A removed definition is defined afresh.
-    /// - Throws: `DKIMError.conflict` (nothing written) when one is already defined.
-    func defineSlots(_ definitions: [SlotDefinition], actor: Actor, at time: Date) throws
+    /// - Parameter updating: a slot already defined is changed to the definition given
+    ///   (`slot.changed` when it differs); otherwise it is a `DKIMError.conflict` and nothing is written.
+    @discardableResult
+    func defineSlots(_ definitions: [SlotDefinition], updating: Bool, actor: Actor, at time: Date) throws -> SlotDefinitionCounts
 
     /// Changes a defined slot in one transaction: `change` gets the stored definition and
     /// returns the new one (or throws, and nothing is written). A `slot.changed` event names

@@ -71,25 +71,27 @@ extension SQLiteRegistry {
         }
     }
 
-    public func defineSlots(_ definitions: [SlotDefinition], actor: Actor, at time: Date) throws {
+    @discardableResult
+    public func defineSlots(_ definitions: [SlotDefinition], updating: Bool, actor: Actor, at time: Date) throws -> SlotDefinitionCounts {
         let time = Timestamp.truncatedToMilliseconds(time)
-        try write { db in
+        return try write { db in
+            var counts = SlotDefinitionCounts()
             for definition in definitions {
+                if let live = try Self.liveDefinitionIfAny(db, domain: definition.domain, provider: definition.provider, usage: definition.usage) {
+                    guard updating else {
+                        throw DKIMError(.conflict, "slot \(definition.label) is already defined in the registry", remedy: nil)
+                    }
+                    if try Self.change(db, live, to: definition, actor: actor, time: time) { counts.changed += 1 } else { counts.unchanged += 1 }
+                    continue
+                }
                 let slotID = try Self.slotID(
                     domain: definition.domain, provider: definition.provider, usage: definition.usage, owner: definition.owner,
                     db: db, actor: actor, time: time)
-                let existing = try Row.fetchOne(
-                    db.cachedStatement(sql: "SELECT id, removed_at FROM slot_definition WHERE slot_id = ?"), arguments: [slotID])
                 let stamp = Timestamp.databaseForm(time)
-                let setColumns = Self.definitionColumns.map { $0.column + " = ?" }.joined(separator: ", ")
-                if let existing {
-                    let decoder = RowDecoder(existing, table: "slot_definition")
-                    guard try decoder.optionalString(1) != nil else {
-                        throw DKIMError(.conflict, "slot \(definition.label) is already defined in the registry", remedy: nil)
-                    }
+                if let removed = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM slot_definition WHERE slot_id = ?"), arguments: [slotID]) {
                     try db.execute(
-                        sql: "UPDATE slot_definition SET \(setColumns), defined_at = ?, changed_at = ?, removed_at = NULL WHERE id = ?",
-                        arguments: StatementArguments(Self.columnValues(definition.options) + [stamp, stamp, try decoder.int64(0)]))
+                        sql: "UPDATE slot_definition SET \(Self.assignments), defined_at = ?, changed_at = ?, removed_at = NULL WHERE id = ?",
+                        arguments: StatementArguments(Self.columnValues(definition.options) + [stamp, stamp, removed]))
                 } else {
                     try db.execute(
                         sql: """
@@ -103,7 +105,9 @@ extension SQLiteRegistry {
                 try Self.append(
                     EventDraft(action: "slot.defined", slotID: slotID, domain: definition.domain.ascii, details: details),
                     db: db, actor: actor, time: time)
+                counts.defined += 1
             }
+            return counts
         }
     }
 
@@ -113,30 +117,46 @@ extension SQLiteRegistry {
     ) throws -> (before: SlotDefinition, after: SlotDefinition) {
         let time = Timestamp.truncatedToMilliseconds(time)
         return try write { db in
-            let (id, slotID, before) = try Self.liveDefinition(db, domain: domain, provider: provider, usage: usage)
-            var after = try change(before)
-            after.domain = before.domain
-            after.provider = before.provider
-            after.usage = before.usage
-            let old = Dictionary(uniqueKeysWithValues: before.options.fields.map { ($0.key, $0.value) })
-            let new = Dictionary(uniqueKeysWithValues: after.options.fields.map { ($0.key, $0.value) })
-            var details = ["provider": provider.identifier, "usage": usage.name]
-            for key in SlotOptions.CodingKeys.allCases.map(\.rawValue) where old[key] != new[key] {
-                details[key] = new[key] ?? "(default)"
-                details["previous_" + key] = old[key] ?? "(default)"
+            guard let live = try Self.liveDefinitionIfAny(db, domain: domain, provider: provider, usage: usage) else {
+                throw DKIMError(.notFound, "slot \(domain) \(provider)/\(usage) is not defined in the registry", remedy: .listSlots)
             }
-            let ownerChanged = after.owner != before.owner
-            guard details.count > 2 || ownerChanged else { return (before, after) }
-            if ownerChanged {
-                _ = try Self.slotID(domain: domain, provider: provider, usage: usage, owner: after.owner, db: db, actor: actor, time: time)
-            }
-            guard details.count > 2 else { return (before, after) }
-            try db.execute(
-                sql: "UPDATE slot_definition SET \(Self.definitionColumns.map { $0.column + " = ?" }.joined(separator: ", ")), changed_at = ? WHERE id = ?",
-                arguments: StatementArguments(Self.columnValues(after.options) + [Timestamp.databaseForm(time), id]))
-            try Self.append(EventDraft(action: "slot.changed", slotID: slotID, domain: domain.ascii, details: details), db: db, actor: actor, time: time)
-            return (before, after)
+            var after = try change(live.definition)
+            after.domain = domain
+            after.provider = provider
+            after.usage = usage
+            try Self.change(db, live, to: after, actor: actor, time: time)
+            return (live.definition, after)
         }
+    }
+
+    /// `column = ?, …` for the options' columns.
+    private static let assignments = definitionColumns.map { $0.column + " = ?" }.joined(separator: ", ")
+
+    /// Writes `after` over a live definition: the owner through the slot (`slot.owner-changed`),
+    /// the options with a `slot.changed` event naming each change and its previous value.
+    /// - Returns: whether anything changed.
+    @discardableResult
+    private static func change(
+        _ db: Database, _ live: (id: Int64, slotID: Int64, definition: SlotDefinition), to after: SlotDefinition, actor: Actor, time: Date
+    ) throws -> Bool {
+        let before = live.definition
+        let old = Dictionary(uniqueKeysWithValues: before.options.fields.map { ($0.key, $0.value) })
+        let new = Dictionary(uniqueKeysWithValues: after.options.fields.map { ($0.key, $0.value) })
+        var details = ["provider": before.provider.identifier, "usage": before.usage.name]
+        for key in SlotOptions.CodingKeys.allCases.map(\.rawValue) where old[key] != new[key] {
+            details[key] = new[key] ?? "(default)"
+            details["previous_" + key] = old[key] ?? "(default)"
+        }
+        let ownerChanged = after.owner != before.owner
+        if ownerChanged {
+            _ = try slotID(domain: before.domain, provider: before.provider, usage: before.usage, owner: after.owner, db: db, actor: actor, time: time)
+        }
+        guard details.count > 2 else { return ownerChanged }
+        try db.execute(
+            sql: "UPDATE slot_definition SET \(assignments), changed_at = ? WHERE id = ?",
+            arguments: StatementArguments(columnValues(after.options) + [Timestamp.databaseForm(time), live.id]))
+        try append(EventDraft(action: "slot.changed", slotID: live.slotID, domain: before.domain.ascii, details: details), db: db, actor: actor, time: time)
+        return true
     }
 
     public func removeSlot(
@@ -144,7 +164,9 @@ extension SQLiteRegistry {
     ) throws -> SlotDefinition {
         let time = Timestamp.truncatedToMilliseconds(time)
         return try write { db in
-            let (id, slotID, definition) = try Self.liveDefinition(db, domain: domain, provider: provider, usage: usage)
+            guard let (id, slotID, definition) = try Self.liveDefinitionIfAny(db, domain: domain, provider: provider, usage: usage) else {
+                throw DKIMError(.notFound, "slot \(domain) \(provider)/\(usage) is not defined in the registry", remedy: .listSlots)
+            }
             let live = try Int.fetchOne(
                 db, sql: "SELECT count(*) FROM key WHERE slot_id = ? AND state IN ('pending', 'published', 'active')", arguments: [slotID]) ?? 0
             if live > 0, !keepingLiveKeys {
@@ -163,16 +185,12 @@ extension SQLiteRegistry {
         }
     }
 
-    private static func liveDefinition(
+    private static func liveDefinitionIfAny(
         _ db: Database, domain: DomainName, provider: Provider, usage: Usage
-    ) throws -> (id: Int64, slotID: Int64, definition: SlotDefinition) {
-        guard
-            let row = try Row.fetchOne(
-                db, sql: definitionSelect + " WHERE s.domain = ? AND s.provider = ? AND s.usage = ? AND d.removed_at IS NULL",
-                arguments: [domain.ascii, provider.identifier, usage.name])
-        else {
-            throw DKIMError(.notFound, "slot \(domain) \(provider)/\(usage) is not defined in the registry", remedy: .listSlots)
-        }
-        return try decodeDefinition(row)
+    ) throws -> (id: Int64, slotID: Int64, definition: SlotDefinition)? {
+        try Row.fetchOne(
+            db.cachedStatement(sql: definitionSelect + " WHERE s.domain = ? AND s.provider = ? AND s.usage = ? AND d.removed_at IS NULL"),
+            arguments: [domain.ascii, provider.identifier, usage.name]
+        ).map(decodeDefinition)
     }
 }

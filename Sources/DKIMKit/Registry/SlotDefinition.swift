@@ -160,3 +160,11 @@ extension SlotOptions.CodingKeys {
         }
     }
 }
+
+/// What defining slots did: slots defined (new, or defined again after removal), changed, left as they were.
+public struct SlotDefinitionCounts: Sendable, Equatable {
+    public var defined = 0
+    public var changed = 0
+    public var unchanged = 0
+    public init() {}
+}

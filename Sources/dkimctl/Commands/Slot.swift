@@ -157,7 +157,7 @@ extension DKIMCtl {
                 let definition = SlotDefinition(
                     domain: domain, provider: provider, usage: usage, owner: try Slot.owner(policy.owner, configuration), options: policy.given)
                 try Slot.check(definition, configuration)
-                try context.registry.defineSlots([definition], actor: context.actor, at: context.now)
+                try context.registry.defineSlots([definition], updating: false, actor: context.actor, at: context.now)
                 Output.standard.write("defined \(definition.label) (owner \(definition.owner.address))\n")
                 Slot.noteIfFileNames(definition, configuration)
             }
@@ -300,10 +300,13 @@ extension DKIMCtl {
                     configuration file's slots optional (e.g. {"domain": "example.org", "provider": \
                     "mailgun", "usage": "notifications", "rotation": "90d"}). Empty lines are skipped. \
                     Every line is checked first; then all are defined in one transaction, or none \
-                    (a line naming a slot the registry already defines refuses the whole file).
+                    (a line naming a slot the registry already defines refuses the whole file, \
+                    unless --update: then that slot is changed to the line, with a slot.changed \
+                    event when it differs). Slots the file does not name are left alone.
 
                     Examples:
                       dkimctl slot import customers.jsonl
+                      dkimctl slot import --update customers.jsonl   # a daily sync from the customer database
                     """)
 
             @OptionGroup var global: GlobalOptions
@@ -311,6 +314,9 @@ extension DKIMCtl {
 
             @Argument(help: ArgumentHelp("File of JSON lines ('-' for standard input).", valueName: "file"))
             var file: String
+
+            @Flag(help: "Change the slots already defined to what the file says (options it leaves out return to their defaults), instead of refusing the file.")
+            var update = false
 
             func run(_ context: CommandContext) throws {
                 let configuration = try configurationFile.fileOnly(context, required: false, checkEnvironment: false)
@@ -334,8 +340,11 @@ extension DKIMCtl {
                     seen[definition.label] = line
                     try Slot.check(definition, configuration, source: .line(file: file, number: line))
                 }
-                try context.registry.defineSlots(definitions.map(\.definition), actor: context.actor, at: context.now)
-                Output.standard.write("defined \(definitions.count) slot(s)\n")
+                let counts = try context.registry.defineSlots(definitions.map(\.definition), updating: update, actor: context.actor, at: context.now)
+                Output.standard.write(
+                    update
+                        ? "defined \(counts.defined) slot(s), changed \(counts.changed), unchanged \(counts.unchanged)\n"
+                        : "defined \(counts.defined) slot(s)\n")
             }
         }
     }
