@@ -11,6 +11,9 @@ struct DomainRun {
     var keys: [Int64: RegisteredKey] = [:]
     /// Key ids by slot, oldest first: a tick over 10,000 slots must not scan every key per slot.
     var slotIndex: [String: [Int64]] = [:]
+    /// Every key id, ascending (new keys get higher ids): each phase walks the keys in this
+    /// order without sorting 100,000 keys again.
+    var orderedIDs: [Int64] = []
     var policies: [String: SlotPolicy] = [:]
     var slotReports: [String: SlotReport] = [:]
     var slotOrder: [String] = []
@@ -24,6 +27,7 @@ struct DomainRun {
         for key in keys.sorted(by: { $0.id < $1.id }) {
             self.keys[key.id] = key
             slotIndex[Self.slotKey(key), default: []].append(key.id)
+            orderedIDs.append(key.id)
         }
         for policy in domain.slots {
             let slot = Self.slotKey(policy.provider, policy.usage)
@@ -38,14 +42,22 @@ struct DomainRun {
 
     var registry: any KeyRegistry { engine.registry }
     var actor: Actor { engine.actor }
-    var sortedKeys: [RegisteredKey] { keys.values.sorted { $0.id < $1.id } }
+    var sortedKeys: [RegisteredKey] { orderedIDs.map { keys[$0]! } }
 
     func policy(_ key: RegisteredKey) -> SlotPolicy? { policies[Self.slotKey(key)] }
 
     func keys(inSlot slot: String) -> [RegisteredKey] { (slotIndex[slot] ?? []).map { keys[$0]! } }
 
     mutating func update(_ key: RegisteredKey) {
-        if keys.updateValue(key, forKey: key.id) == nil { slotIndex[Self.slotKey(key), default: []].append(key.id) }
+        if keys.updateValue(key, forKey: key.id) == nil {
+            slotIndex[Self.slotKey(key), default: []].append(key.id)
+            // Ids only grow; insert in place should one ever come out of order.
+            if let last = orderedIDs.last, last > key.id {
+                orderedIDs.insert(key.id, at: orderedIDs.firstIndex { $0 > key.id }!)
+            } else {
+                orderedIDs.append(key.id)
+            }
+        }
     }
 
     mutating func withReport(_ key: RegisteredKey, _ body: (inout SlotReport) -> Void) {
