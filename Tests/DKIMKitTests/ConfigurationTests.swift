@@ -93,3 +93,61 @@ import Testing
         #expect(onPath?.hasSuffix("publisher command 'no-such-dkim-hook' was not found (not an executable file on PATH)") == true)
     }
 }
+
+/// Registry-defined slots merged into the file's configuration.
+@Suite struct RegistrySlotMergeTests {
+    func definition(_ domain: String, _ usage: String, _ options: SlotOptions = SlotOptions()) throws -> SlotDefinition {
+        SlotDefinition(domain: try DomainName(domain), provider: try Provider("self-hosted"), usage: try Usage(usage), owner: try Owner("ops@example.org"), options: options)
+    }
+
+    @Test func registrySlotsJoinTheFilesDomainsOrGetTheRegistryPublisher() throws {
+        let configuration = try ConfigurationFile.parse(
+            """
+            defaults: { owner: a@example.org, algorithm: ed25519, rotation: 90d }
+            registrySlots:
+              publisher: { type: zonefile, path: "/var/lib/dkim/{domain}.zone", reload: "rndc reload {domain}" }
+            domains:
+              example.org:
+                publisher: { type: command, command: /bin/true }
+                slots:
+                  - { provider: self-hosted, usage: noreply, rotation: 30d }
+            """, checkEnvironment: false)
+        var rotation = SlotOptions()
+        rotation.rotation = "60d"
+        let merged = try configuration.including([
+            try definition("example.org", "noreply", rotation), try definition("example.org", "support"), try definition("shop.example", "noreply"),
+        ])
+        #expect(merged.slotsDefinedTwice.map(\.label) == ["example.org self-hosted/noreply"])
+        let example = try #require(merged.domain(try DomainName("example.org")))
+        #expect(example.slots.map(\.usage.name) == ["noreply", "support"])
+        #expect(example.slots[0].rotation.seconds == 30 * 86400, "the file's slot wins")
+        #expect(example.slots[1].rotation.seconds == 90 * 86400 && example.slots[1].specification.algorithm == .ed25519, "defaults: apply")
+        guard case .command = example.publisher else { Issue.record("the file's domain keeps its publisher"); return }
+        let shop = try #require(merged.domain(try DomainName("shop.example")))
+        guard case .zonefile(let path, let reload) = shop.publisher else { Issue.record("registrySlots' publisher"); return }
+        #expect(path == "/var/lib/dkim/shop.example.zone" && reload == "rndc reload shop.example")
+        #expect(merged.slots.count == 3)
+    }
+
+    @Test func aSharedZoneFragmentIsRefused() {
+        #expect(throws: DKIMError.self) {
+            _ = try ConfigurationFile.parse(
+                "registrySlots:\n  publisher: { type: zonefile, path: /var/lib/dkim/all.zone }\n", checkEnvironment: false)
+        }
+        do {
+            _ = try ConfigurationFile.parse("registrySlots:\n  publisher: { type: zonefile, path: /var/lib/dkim/all.zone }\n", checkEnvironment: false)
+        } catch let error as DKIMError {
+            #expect(error.message.contains("registrySlots.publisher.path: zone fragment '/var/lib/dkim/all.zone' would be shared by every domain"), "\(error.message)")
+        } catch {}
+    }
+
+    @Test func anImpossibleRegistryValueNamesTheSlotAndTheOption() throws {
+        var options = SlotOptions()
+        options.lead = "200d"
+        #expect {
+            _ = try LifecycleConfiguration().including([try definition("example.org", "noreply", options)])
+        } throws: { error in
+            (error as? DKIMError)?.message == "registry slot example.org self-hosted/noreply: lead: lead 200d must be shorter than the rotation period 182d"
+        }
+    }
+}

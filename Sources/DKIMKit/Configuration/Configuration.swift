@@ -52,6 +52,15 @@ public struct LifecycleConfiguration: Sendable {
         domainIndex[name].map { domains[$0] }
     }
 
+    /// `registrySlots:`' publisher for one domain: a zone fragment's `{domain}` (in its file
+    /// name and its reload command) becomes the domain, so that each domain keeps its own.
+    func registryPublisher(for domain: DomainName) -> PublisherConfiguration {
+        guard case .zonefile(let path, let reload) = registryPublisher else { return registryPublisher }
+        return .zonefile(
+            path: path.replacingOccurrences(of: "{domain}", with: domain.ascii),
+            reload: reload?.replacingOccurrences(of: "{domain}", with: domain.ascii))
+    }
+
     /// Whether a slot of this configuration is (domain, provider, usage).
     public func names(_ domain: DomainName, _ provider: Provider, _ usage: Usage) -> Bool {
         self.domain(domain)?.slots.contains { $0.provider == provider && $0.usage == usage } ?? false
@@ -81,7 +90,7 @@ public struct LifecycleConfiguration: Sendable {
                 domains[position].slots.append(policy)
             } else {
                 index[definition.domain] = domains.count
-                domains.append(DomainConfiguration(domain: definition.domain, publisher: registryPublisher, deploy: registryDeploy, slots: [policy]))
+                domains.append(DomainConfiguration(domain: definition.domain, publisher: registryPublisher(for: definition.domain), deploy: registryDeploy, slots: [policy]))
             }
         }
         merged.domains = domains

@@ -49,6 +49,11 @@ struct ConfigurationBuilder {
         if let registrySlots = raw.registrySlots {
             let path: [ConfigurationPath] = [.key("registrySlots")]
             configuration.registryPublisher = try publisher(registrySlots.publisher, at: path + [.key("publisher")])
+            if case .zonefile(let file, _) = configuration.registryPublisher, !(file as NSString).lastPathComponent.contains("{domain}") {
+                throw document.error(
+                    path + [.key("publisher"), .key("path")],
+                    "zone fragment '\(file)' would be shared by every domain of the registry, each run overwriting the others' records (put {domain} in the file name, e.g. /etc/bind/dkim/{domain}.zone)")
+            }
             if let deploy = registrySlots.deploy {
                 try checkCommand(deploy, at: path + [.key("deploy")], what: "deploy command")
                 configuration.registryDeploy = deploy
