@@ -162,9 +162,10 @@ public protocol KeyRegistry: Sendable {
     /// Stops defining a slot (`slot.removed` event); its keys stay registered.
     /// - Parameter keepingLiveKeys: remove even when a key of the slot is pending, published
     ///   or active (it then stops rotating); otherwise that is a `DKIMError.conflict`.
+    /// - Returns: the definition removed and how many of its keys were pending, published or active.
     func removeSlot(
         domain: DomainName, provider: Provider, usage: Usage, keepingLiveKeys: Bool, actor: Actor, at time: Date
-    ) throws -> SlotDefinition
+    ) throws -> (definition: SlotDefinition, liveKeys: Int)
 }
 
 extension KeyRegistry {

@@ -161,7 +161,7 @@ extension SQLiteRegistry {
 
     public func removeSlot(
         domain: DomainName, provider: Provider, usage: Usage, keepingLiveKeys: Bool, actor: Actor, at time: Date
-    ) throws -> SlotDefinition {
+    ) throws -> (definition: SlotDefinition, liveKeys: Int) {
         let time = Timestamp.truncatedToMilliseconds(time)
         return try write { db in
             guard let (id, slotID, definition) = try Self.liveDefinitionIfAny(db, domain: domain, provider: provider, usage: usage) else {
@@ -181,7 +181,7 @@ extension SQLiteRegistry {
                     action: "slot.removed", slotID: slotID, domain: domain.ascii,
                     details: ["provider": provider.identifier, "usage": usage.name, "live_keys": String(live)]),
                 db: db, actor: actor, time: time)
-            return definition
+            return (definition, live)
         }
     }
 

@@ -239,7 +239,10 @@ extension DKIMCtl {
                 let (domain, provider, usage) = try slot.parsed()
                 let removed = try context.registry.removeSlot(
                     domain: domain, provider: provider, usage: usage, keepingLiveKeys: keepKeys, actor: context.actor, at: context.now)
-                Output.standard.write("removed \(removed.label) from the registry's slots\n")
+                Output.standard.write("removed \(removed.definition.label) from the registry's slots\n")
+                if removed.liveKeys > 0 {
+                    Output.note("\(removed.liveKeys) key(s) of the slot stay registered and no longer rotate; retire or revoke them when their route stops signing")
+                }
             }
         }
 
