@@ -20,7 +20,7 @@ import sys
 import time
 
 from benchlib import DKIMCTL, build_release, fresh_state, run_measured
-from rotate import at, start_named
+from rotate import at, config_text, rotate, start_named
 
 
 def main():
@@ -38,15 +38,8 @@ def main():
     named, port = start_named(work, domains)
     try:
         config = os.path.join(work, "dkimctl.yaml")
-        lines = ["defaults:", "  owner: bench@example.org", "  algorithm: ed25519", "  propagation: 0s",
-                 "dns:", f'  nameservers: ["127.0.0.1:{port}"]', "  timeout: 2", "  retries: 1", "domains:"]
-        for domain in domains:
-            fragment = os.path.join(work, f"{domain}.dkim.zone")
-            reload = f"sleep 1 && touch {fragment} && kill -HUP $(cat {work}/named.pid) && sleep 1"
-            lines.append(f"  {domain}:")
-            lines.append(f'    publisher: {{ type: zonefile, path: {fragment}, reload: "{reload}" }}')
         with open(config, "w") as out:
-            out.write("\n".join(lines) + "\n")
+            out.write(config_text(domains, 0, port, work, "ed25519", "zonefile"))
         slots = os.path.join(work, "slots.jsonl")
         with open(slots, "w") as out:
             for domain in domains:
@@ -61,16 +54,14 @@ def main():
               f"({total / elapsed:,.0f} slots/s), peak RSS {peak / 1024:.1f} MiB")
 
         for label, hours in (("first keys created, published, proved", 0), ("all activated", 1)):
-            elapsed, peak, status, stderr = run_measured(
-                [DKIMCTL, "rotate", "--config", config, "--now", at(hours), "--format", "json"], env=env)
+            elapsed, peak, status, stderr = rotate(env, config, at(hours))
             print(f"2. setup: {label}: {elapsed:.1f} s (exit {status}, peak RSS {peak / 1024:.1f} MiB)")
             if status != 0:
                 sys.exit(f"setup tick failed: {stderr[-2000:]}")
 
         times, peaks = [], []
         for run in range(3):
-            elapsed, peak, status, stderr = run_measured(
-                [DKIMCTL, "rotate", "--config", config, "--now", at(2 + run), "--format", "json"], env=env)
+            elapsed, peak, status, stderr = rotate(env, config, at(2 + run))
             if status != 0:
                 sys.exit(f"idle tick exited {status}: {stderr[-2000:]}")
             times.append(elapsed)

@@ -68,6 +68,8 @@ def config_text(domains, slots_per_domain, port, work, algorithm, publisher):
             fragment = os.path.join(work, f"{domain}.dkim.zone")
             reload = f"sleep 1 && touch {fragment} && kill -HUP $(cat {work}/named.pid) && sleep 1"
             lines.append(f'    publisher: {{ type: zonefile, path: {fragment}, reload: "{reload}" }}')
+        if slots_per_domain == 0:
+            continue  # slots defined elsewhere (the registry: bench/fleet.py)
         lines.append("    slots:")
         for i in range(slots_per_domain):
             lines.append(f"      - {{ provider: self-hosted, usage: u{i:04d} }}")

@@ -117,9 +117,7 @@ extension SQLiteRegistry {
     ) throws -> (before: SlotDefinition, after: SlotDefinition) {
         let time = Timestamp.truncatedToMilliseconds(time)
         return try write { db in
-            guard let live = try Self.liveDefinitionIfAny(db, domain: domain, provider: provider, usage: usage) else {
-                throw DKIMError(.notFound, "slot \(domain) \(provider)/\(usage) is not defined in the registry", remedy: .listSlots)
-            }
+            let live = try Self.liveDefinition(db, domain: domain, provider: provider, usage: usage)
             var after = try change(live.definition)
             after.domain = domain
             after.provider = provider
@@ -164,9 +162,7 @@ extension SQLiteRegistry {
     ) throws -> (definition: SlotDefinition, liveKeys: Int) {
         let time = Timestamp.truncatedToMilliseconds(time)
         return try write { db in
-            guard let (id, slotID, definition) = try Self.liveDefinitionIfAny(db, domain: domain, provider: provider, usage: usage) else {
-                throw DKIMError(.notFound, "slot \(domain) \(provider)/\(usage) is not defined in the registry", remedy: .listSlots)
-            }
+            let (id, slotID, definition) = try Self.liveDefinition(db, domain: domain, provider: provider, usage: usage)
             let live = try Int.fetchOne(
                 db, sql: "SELECT count(*) FROM key WHERE slot_id = ? AND state IN ('pending', 'published', 'active')", arguments: [slotID]) ?? 0
             if live > 0, !keepingLiveKeys {
@@ -183,6 +179,16 @@ extension SQLiteRegistry {
                 db: db, actor: actor, time: time)
             return (definition, live)
         }
+    }
+
+    /// The slot's live definition. - Throws: `DKIMError.notFound` when the registry does not define it.
+    private static func liveDefinition(
+        _ db: Database, domain: DomainName, provider: Provider, usage: Usage
+    ) throws -> (id: Int64, slotID: Int64, definition: SlotDefinition) {
+        guard let live = try liveDefinitionIfAny(db, domain: domain, provider: provider, usage: usage) else {
+            throw DKIMError(.notFound, "slot \(domain) \(provider)/\(usage) is not defined in the registry", remedy: .listSlots)
+        }
+        return live
     }
 
     private static func liveDefinitionIfAny(
