@@ -127,3 +127,29 @@ struct OutputFile: ParsableArguments {
         Output.note("wrote \(path)")
     }
 }
+
+/// `--key-dir DIR`: where `keys materialize` writes the private keys on the host that reads them,
+/// for the paths templates print. Needed for keys the registry keeps sealed.
+struct KeyDirectoryOption: ParsableArguments {
+    @Option(
+        name: .customLong("key-dir"),
+        help: ArgumentHelp(
+            "Name private key files in this directory (where 'keys materialize --host-dir' writes them) instead of the state's keys/.",
+            valueName: "dir"))
+    var keyDirectory: String?
+
+    /// `key` with the private key path the output should name.
+    func locate(_ key: RegisteredKey, in state: StateDirectory) throws -> RegisteredKey {
+        if let keyDirectory {
+            guard !keyDirectory.isEmpty else { throw DKIMError(.invalidInput, "key directory '' is empty") }
+            let directory = URL(fileURLWithPath: keyDirectory).standardizedFileURL.path
+            return key.withPrivateKeyPath(directory + "/" + state.privateKeyFileName(for: key.recordName))
+        }
+        if key.privateKeyInRegistry {
+            throw DKIMError(
+                .invalidInput,
+                "the private key of \(key.selector) (\(key.domain)) is sealed in the registry: write it where it is read with 'dkimctl keys materialize --host-dir DIR' and pass --key-dir DIR")
+        }
+        return try state.resolvingPrivateKeyFile(key)
+    }
+}

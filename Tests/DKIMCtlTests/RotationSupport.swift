@@ -155,7 +155,10 @@ final class RotationWorld {
         let keys = try self.keys(domain)
         #expect(keys.filter { $0.state == .active }.count <= 1, "two active keys", sourceLocation: sourceLocation)
         for key in keys where key.state != .revoked {
-            #expect(FileManager.default.fileExists(atPath: key.privateKeyPath ?? ""), "\(key.selector) lost its private key", sourceLocation: sourceLocation)
+            let kept = key.privateKeyInRegistry
+                ? (try? registry.storedPrivateKey(keyID: key.id)).map { if case .sealed = $0 { true } else { false } } ?? false
+                : FileManager.default.fileExists(atPath: key.privateKeyPath ?? "")
+            #expect(kept, "\(key.selector) lost its private key", sourceLocation: sourceLocation)
         }
         for key in keys where key.state == .active {
             #expect(try registry.checks(forKey: key.id, limit: 100).contains { $0.verdict == .pass }, "\(key.selector) active without a DNS proof", sourceLocation: sourceLocation)

@@ -51,10 +51,11 @@ public enum AuditRule: String, Sendable, CaseIterable {
     case selectorFailing = "selector-failing"
     case dkimNotAligned = "dkim-not-aligned"
     case slotNotAligned = "slot-not-aligned"
+    case privateKeyCopyLingers = "private-key-copy-lingers"
 
     public var severity: FindingSeverity {
         switch self {
-        case .rotationDueSoon, .testingFlag, .ttlNotRaised, .retiredKeyStillSigning, .dkimNotAligned: .warning
+        case .rotationDueSoon, .testingFlag, .ttlNotRaised, .retiredKeyStillSigning, .dkimNotAligned, .privateKeyCopyLingers: .warning
         default: .error
         }
     }
@@ -70,6 +71,7 @@ public enum AuditRule: String, Sendable, CaseIterable {
         case .ttlNotRaised: "CCCS ITSP.40.065: TTL 1800 while records change, 86400 once stable"
         case .privateKeyMissing: "a key that signs must have its private key file"
         case .privateKeyUnsafe: "private keys readable only by their owner (mode 0600)"
+        case .privateKeyCopyLingers: "plaintext private keys only where a signer needs them: copies of retired and revoked keys erased"
         case .retiredStillPublished: "CCCS ITSP.40.065: delete the old record a week after the switch"
         case .revokedStillLive: "a revoked key must no longer verify: its record must be withdrawn or have an empty p="
         case .unknownSelectorLive: "every live selector is in the register: an unknown key can sign as the domain"
@@ -96,6 +98,8 @@ public enum PrivateKeyStatus: Sendable, Equatable {
     case heldByProvider
     /// The registry's path leads outside the state directory's keys/ (an edited registry).
     case outsideState
+    /// Sealed in the registry under the key-encryption key with this id.
+    case sealed(kekID: String)
 
     public var text: String {
         switch self {
@@ -107,6 +111,7 @@ public enum PrivateKeyStatus: Sendable, Equatable {
         case .revealed: "revealed"
         case .outsideState: "path outside the state directory"
         case .heldByProvider: "held by the provider"
+        case .sealed(let kekID): "sealed in the registry (KEK \(kekID))"
         }
     }
 }
@@ -199,6 +204,7 @@ public struct ComplianceAuditor: Sendable {
             audited.seenSigning = sightings["\(key.key.domain.ascii)|\(key.key.selector.name)"]
             return audited
         }
+        audited = try withCopyFindings(audited)
         var unknown = unknownSigners(in: domains, evidence: evidence)
         if let checker { audited = try withAlignmentFindings(audited, checker: checker, only: only) }
         if let checker {
@@ -284,6 +290,23 @@ public struct ComplianceAuditor: Sendable {
         return AuditedKey(key: key, algorithm: algorithm, bits: bits, lastCheck: lastCheck, privateKey: privateKey, findings: findings)
     }
 
+    /// Plaintext copies on signing hosts of keys no signer needs any more (retired: warning,
+    /// revoked: error): the host has not run `keys materialize` since.
+    private func withCopyFindings(_ audited: [AuditedKey]) throws -> [AuditedKey] {
+        let copies = Dictionary(grouping: try registry.materializedCopies(host: nil, keyID: nil, includingErased: false), by: \.keyID)
+        guard !copies.isEmpty else { return audited }
+        return audited.map { audited in
+            guard let lingering = copies[audited.key.id], [.retired, .revoked].contains(audited.key.state) else { return audited }
+            let key = audited.key
+            let places = lingering.map { "\($0.host):\($0.path)" }.joined(separator: ", ")
+            return audited.adding([AuditFinding(
+                severity: key.state == .revoked ? .error : .warning, rule: AuditRule.privateKeyCopyLingers.rawValue,
+                domain: key.domain.ascii, selector: key.selector.name,
+                message: "\(key.state.rawValue), but \(lingering.count) plaintext copies of its private key remain (\(places)): run the key materialization on those hosts",
+                remedy: nil)])
+        }
+    }
+
     static func isPlaceholder(_ owner: Owner) -> Bool {
         let local = owner.address.split(separator: "@").first.map { String($0).lowercased() } ?? ""
         return owner.address.isEmpty || placeholderOwners.contains(local)
@@ -295,6 +318,13 @@ public struct ComplianceAuditor: Sendable {
         case .destroyed?: return .destroyed
         case .revealed?: return .revealed
         case nil: break
+        }
+        if key.privateKeyInRegistry {
+            switch try? registry.storedPrivateKey(keyID: key.id) {
+            case .sealed(let sealed)?: return .sealed(kekID: sealed.kekID)
+            case .erased?: return .destroyed
+            case nil: return .missing
+            }
         }
         let path: String
         do {

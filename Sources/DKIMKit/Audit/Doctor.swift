@@ -163,10 +163,36 @@ public struct Doctor: Sendable {
             return [.problem("configuration", (error as? DKIMError)?.message ?? "\(error)", fix: .manual("fix the line named"), .checkConfiguration(path: configurationPath))]
         }
         var checks: [DoctorCheck] = [.ok("configuration", "\(configurationPath): \(configuration.domains.count) domain(s), \(configuration.slots.count) slot(s)")]
+        if let check = keyEncryptionKeyCheck(configuration.privateKeyStore) { checks.append(check) }
         if let checker {
             for domain in configuration.domains { checks.append(reachability(domain.domain, checker)) }
         }
         return checks
+    }
+
+    /// With keys sealed in the registry (or `keyStore: registry`): the configured KEK loads and
+    /// opens every sealed key that is not revoked.
+    private func keyEncryptionKeyCheck(_ store: PrivateKeyStore) -> DoctorCheck? {
+        let name = "key-encryption-key"
+        do {
+            let registry = try SQLiteRegistry.open(path: state.registryPath, create: false)
+            let sealed = try registry.keys(matching: KeyFilter(states: [.pending, .published, .active, .retired], kinds: [.local]))
+                .filter(\.privateKeyInRegistry)
+            guard !sealed.isEmpty || store.kind == .registry else { return nil }
+            let kek = try store.kek(for: "opening the \(sealed.count) sealed private key(s)")
+            for key in sealed {
+                guard case .sealed(let envelope)? = try registry.storedPrivateKey(keyID: key.id) else {
+                    return .problem(name, "\(key.selector) (\(key.domain)) is \(key.state.rawValue) but its sealed private key is gone", fix: .verifyRegister)
+                }
+                _ = try KeyEnvelope.open(
+                    envelope, recordName: key.recordName.relative, fingerprint: key.fingerprint, with: kek, subject: "\(key.selector) (\(key.domain))")
+            }
+            return .ok(name, "key-encryption key \(kek.id) (\(kek.origin)) opens the \(sealed.count) sealed private key(s)")
+        } catch {
+            return .problem(
+                name, (error as? DKIMError)?.message ?? "\(error)",
+                fix: .manual("give keyEncryptionKey: the key the private keys were sealed with (its id is in each key.created event)"))
+        }
     }
 
     /// Every authoritative server of the domain's zone answers its SOA.

@@ -59,6 +59,7 @@ struct ConfigurationBuilder {
                 configuration.registryDeploy = deploy
             }
         }
+        configuration.privateKeyStore = try privateKeyStore(raw)
         let defaults = raw.defaults ?? SlotOptions()
         configuration.slotDefaults = defaults
         configuration.defaultOwner = defaultOwner
@@ -245,6 +246,44 @@ struct ConfigurationBuilder {
     }
 
     /// A hook must name a program that exists: an absolute path that is executable, or a name on `PATH`.
+    /// `keyStore:` and `keyEncryptionKey:`. The KEK itself is read when a key is first sealed
+    /// or opened; a file or credential is read here already when the environment is checked.
+    private func privateKeyStore(_ raw: RawFile) throws -> PrivateKeyStore {
+        var loader: KeyEncryptionKeyLoader?
+        if let kek = raw.keyEncryptionKey {
+            let path: [ConfigurationPath] = [.key("keyEncryptionKey")]
+            let given = [kek.file.map(KeyEncryptionKeySource.file), kek.credential.map(KeyEncryptionKeySource.credential),
+                         kek.command.map(KeyEncryptionKeySource.command)].compactMap { $0 }
+            guard given.count == 1 else {
+                throw document.error(path, "give exactly one of file, credential or command (found \(given.count))")
+            }
+            let source = given[0]
+            switch source {
+            case .file(let file):
+                guard file.hasPrefix("/") else { throw document.error(path + [.key("file")], "key-encryption key file '\(file)' is not an absolute path") }
+                if checkEnvironment { _ = try at(path + [.key("file")]) { try source.load() } }
+            case .credential(let name):
+                guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
+                    throw document.error(path + [.key("credential")], "credential name '\(name)' is not a file name (allowed: a name without '/', as in LoadCredential=NAME:…)")
+                }
+            case .command(let command):
+                try checkCommand(command, at: path + [.key("command")], what: "key-encryption key command")
+            }
+            loader = KeyEncryptionKeyLoader(source)
+        }
+        var kind = PrivateKeyStore.Kind.files
+        if let text = raw.keyStore {
+            guard let named = PrivateKeyStore.Kind(rawValue: text) else {
+                throw document.error([.key("keyStore")], "key store '\(text)' is not known (allowed: \(PrivateKeyStore.Kind.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            kind = named
+        }
+        if kind == .registry, loader == nil {
+            throw document.error([.key("keyStore")], "keyStore: registry seals keys under a key-encryption key; add keyEncryptionKey: with file, credential or command")
+        }
+        return PrivateKeyStore(kind: kind, keyEncryptionKey: loader)
+    }
+
     private func checkCommand(_ command: String, at path: [ConfigurationPath], what: String) throws {
         guard let program = command.split(whereSeparator: { $0 == " " || $0 == "\t" }).first.map(String.init) else {
             throw document.error(path, "\(what) is empty")

@@ -69,7 +69,19 @@ struct RawFile: Decodable {
     var domains: [String: RawDomain]?
     var reports: RawReports?
     var registrySlots: RawRegistrySlots?
-    enum CodingKeys: String, CodingKey, CaseIterable { case defaults, dns, templates, providers, domains, reports, registrySlots }
+    var keyStore: String?
+    var keyEncryptionKey: RawKeyEncryptionKey?
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case defaults, dns, templates, providers, domains, reports, registrySlots, keyStore, keyEncryptionKey
+    }
+}
+
+/// `keyEncryptionKey:`: where the KEK of `keyStore: registry` comes from (exactly one).
+struct RawKeyEncryptionKey: Decodable {
+    var file: String?
+    var credential: String?
+    var command: String?
+    enum CodingKeys: String, CodingKey, CaseIterable { case file, credential, command }
 }
 
 /// `registrySlots:`: the publisher and deploy hook of domains whose slots only the registry defines.
@@ -241,6 +253,7 @@ struct ConfigurationDocument {
         try expectMapping([.key("dns")], allowed: RawDNS.CodingKeys.allCases.map(\.rawValue))
         try expectMapping([.key("reports")], allowed: RawReports.CodingKeys.allCases.map(\.rawValue))
         try expectMapping([.key("registrySlots")], allowed: RawRegistrySlots.CodingKeys.allCases.map(\.rawValue))
+        try expectMapping([.key("keyEncryptionKey")], allowed: RawKeyEncryptionKey.CodingKeys.allCases.map(\.rawValue))
         try expectMapping([.key("registrySlots"), .key("publisher")], allowed: RawPublisher.CodingKeys.allCases.map(\.rawValue))
         try expectMapping([.key("registrySlots"), .key("publisher"), .key("tsig")], allowed: RawTSIG.CodingKeys.allCases.map(\.rawValue))
         try expectMapping([.key("providers")], allowed: nil)

@@ -15,6 +15,26 @@ public enum PrivateKeyFile {
         try AtomicFile.write(contents, to: path, mode: fileMode, replacing: false)
     }
 
+    /// The bytes of a key file, which must be a regular file (a symbolic link is refused).
+    /// - Throws: `DKIMError.notFound` when it is missing, `.unsafePermissions` for a link or a non-file.
+    public static func read(_ path: String) throws -> Data {
+        let descriptor = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            if errno == ELOOP { throw DKIMError(.unsafePermissions, "private key file \(path) is a symbolic link; refusing to read it") }
+            throw DKIMError(errno == ENOENT ? .notFound : .io, "cannot read private key file \(path): \(String(cString: strerror(errno)))")
+        }
+        let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+        var info = stat()
+        guard fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            throw DKIMError(.unsafePermissions, "private key file \(path) is not a regular file; refusing to read it")
+        }
+        do {
+            return try handle.readToEnd() ?? Data()
+        } catch {
+            throw DKIMError(.io, "cannot read private key file \(path): \(error.localizedDescription)")
+        }
+    }
+
     /// Removes a key file written by a step that then failed (best effort).
     public static func discard(_ path: String) {
         unlink(path)
@@ -26,11 +46,15 @@ public enum PrivateKeyFile {
     ///
     /// Overwriting cannot reach copies a copy-on-write or journaling file system
     /// keeps elsewhere; it still keeps the key out of a casual undelete.
+    ///
+    /// A symbolic link found at `path` is removed itself: what it points to is never touched.
     public static func destroy(_ path: String) throws {
-        let descriptor = open(path, O_WRONLY | O_CLOEXEC)
+        let descriptor = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)
         if descriptor < 0 {
             if errno == ENOENT { return }
-            throw AtomicFile.systemError("open", path)
+            guard errno == ELOOP else { throw AtomicFile.systemError("open", path) }
+            guard unlink(path) == 0 || errno == ENOENT else { throw AtomicFile.systemError("unlink", path) }
+            return try AtomicFile.syncDirectory((path as NSString).deletingLastPathComponent)
         }
         do {
             defer { close(descriptor) }

@@ -71,7 +71,7 @@ extension DomainRun {
         let generated = BlockingWorkers.map(due.map(\.policy.specification), threads: engine.keyGenerationThreads) { specification in
             Result { try generate(specification) }
         }
-        let issuer = KeyIssuer(registry: registry, state: engine.state, actor: actor)
+        let issuer = KeyIssuer(registry: registry, state: engine.state, actor: actor, store: engine.configuration.privateKeyStore)
         for (new, pair) in zip(due, generated) {
             let policy = new.policy
             do {
@@ -184,8 +184,17 @@ extension DomainRun {
             var environment = RecordChange.of(key, action: desiredAction(key)).hookEnvironment
             environment["DKIM_ACTION"] = action.rawValue
             do {
-                environment["DKIM_PRIVATE_KEY_PATH"] = try engine.state.privateKeyFile(of: key) ?? ""
-                let ran = try engine.collaborators.runHook(deploy, environment)
+                let ran: ShellCommand.Outcome
+                if key.privateKeyInRegistry, action == .activate {
+                    // A sealed key reaches the hook as a 0600 file that lives as long as the hook runs.
+                    ran = try engine.custody.withPrivateKeyFile(of: key) { path in
+                        environment["DKIM_PRIVATE_KEY_PATH"] = path
+                        return try engine.collaborators.runHook(deploy, environment)
+                    }
+                } else {
+                    environment["DKIM_PRIVATE_KEY_PATH"] = key.privateKeyInRegistry ? "" : try engine.state.privateKeyFile(of: key) ?? ""
+                    ran = try engine.collaborators.runHook(deploy, environment)
+                }
                 guard ran.succeeded else {
                     fail(key, "deploy hook '\(deploy)' failed for \(action.rawValue) \(key.selector) (retried on the next run): \(ran.summary)")
                     return
@@ -216,9 +225,14 @@ extension DomainRun {
         }
         do {
             var location: String?
-            if let path = try engine.state.privateKeyFile(of: key) {
+            if key.privateKeyInRegistry {
+                // Destroying is the registry's crypto-erase, in the disposal's own transaction.
+                if reveal { location = try engine.custody.revealSealed(key) }
+            } else if let path = try engine.state.privateKeyFile(of: key) {
                 location = try engine.collaborators.disposeOfKeyFile(path, reveal ? engine.state.revealedPath : nil)
             }
+            let copies = try engine.custody.eraseCopies(of: key, onHost: PrivateKeyCustody.localHost, actor: actor, at: now)
+            if copies > 0 { act(key, "erased \(copies) copies of the private key of \(key.selector) on this host") }
             FaultInjection.point("private-key-disposed")
             update(try registry.recordPrivateKeyDisposal(
                 keyID: key.id, disposal: reveal ? .revealed : .destroyed, location: location, actor: actor, at: now))

@@ -40,16 +40,20 @@ public struct KeyIssuer: Sendable {
     public let registry: any KeyRegistry
     public let state: StateDirectory
     public let actor: Actor
+    /// Where the private keys go: files in `keys/`, or sealed in the registry.
+    public let store: PrivateKeyStore
 
-    public init(registry: any KeyRegistry, state: StateDirectory, actor: Actor) {
+    public init(registry: any KeyRegistry, state: StateDirectory, actor: Actor, store: PrivateKeyStore = .files) {
         self.registry = registry
         self.state = state
         self.actor = actor
+        self.store = store
     }
 
     /// Generates a keypair for `request`, writes its private key file, then
     /// registers it as `pending`, in that order: a crash in between leaves at
-    /// most an unreferenced file, never a row without its key.
+    /// most an unreferenced file, never a row without its key. With the registry
+    /// store, the sealed key is stored with its row, in the same transaction.
     ///
     /// Nothing is written when any check fails; a key file whose registration
     /// fails is removed again.
@@ -86,6 +90,9 @@ public struct KeyIssuer: Sendable {
 
         let keyPair = try given ?? KeyPair.generate(request.specification)
         let pem = try keyPair.pkcs8PEM()
+        if store.kind == .registry {
+            return try issueSealed(request, pem: pem, keyPair: keyPair, candidates: candidates, explicit: explicit, at: time)
+        }
 
         // Another process may take the same automatic name meanwhile: the
         // registry's unique constraint decides, and the next free name is tried.
@@ -110,16 +117,41 @@ public struct KeyIssuer: Sendable {
                 throw error
             }
         }
-        throw DKIMError(.conflict, "no free selector left for \(request.provider)/\(request.usage) in \(request.domain) today (tried up to the suffix 'z')")
+        throw Self.noFreeSelector(request)
     }
 
-    private func register(_ request: KeyRequest, selector: Selector, keyPair: KeyPair, path: String, at time: Date) throws -> RegisteredKey {
+    private static func noFreeSelector(_ request: KeyRequest) -> DKIMError {
+        DKIMError(.conflict, "no free selector left for \(request.provider)/\(request.usage) in \(request.domain) today (tried up to the suffix 'z')")
+    }
+
+    /// The registry store: no file; the key is sealed for its record name and registered with it.
+    private func issueSealed(
+        _ request: KeyRequest, pem: Data, keyPair: KeyPair, candidates: [Selector], explicit: Selector?, at time: Date
+    ) throws -> RegisteredKey {
+        let kek = try store.kek(for: "sealing the private key of a new \(request.provider)/\(request.usage) key")
+        for selector in candidates {
+            try request.profile.check(selector)
+            let name = try KeyRecordName(selector: selector, domain: request.domain)
+            let sealed = try KeyEnvelope.seal(pem, recordName: name.relative, fingerprint: keyPair.fingerprint, under: kek)
+            do {
+                return try register(request, selector: selector, keyPair: keyPair, path: nil, sealed: sealed, at: time)
+            } catch let error as DKIMError where error.kind == .conflict && explicit == nil {
+                continue
+            }
+        }
+        throw Self.noFreeSelector(request)
+    }
+
+    private func register(
+        _ request: KeyRequest, selector: Selector, keyPair: KeyPair, path: String?, sealed: SealedPrivateKey? = nil, at time: Date
+    ) throws -> RegisteredKey {
         try registry.register(
             NewKeyRegistration(
                 domain: request.domain, provider: request.provider, usage: request.usage,
                 owner: request.owner, selector: selector, algorithm: keyPair.algorithm,
                 bits: keyPair.bits, publicKey: keyPair.dkimPublicKey, fingerprint: keyPair.fingerprint,
-                privateKeyPath: (path as NSString).lastPathComponent, ttl: request.ttl, recordOptions: request.recordOptions),
+                privateKeyPath: path.map { ($0 as NSString).lastPathComponent }, sealedPrivateKey: sealed,
+                ttl: request.ttl, recordOptions: request.recordOptions),
             actor: actor, at: time)
     }
 

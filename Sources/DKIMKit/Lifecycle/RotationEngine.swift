@@ -36,6 +36,11 @@ public struct RotationEngine: Sendable {
         self.keyGenerationThreads = keyGenerationThreads
     }
 
+    /// Private keys: read, handed to hooks, revealed, their copies erased.
+    public var custody: PrivateKeyCustody {
+        PrivateKeyCustody(registry: registry, state: state, store: configuration.privateKeyStore)
+    }
+
     // MARK: - The tick
 
     /// Runs one tick over every configured domain (or just `domain`).

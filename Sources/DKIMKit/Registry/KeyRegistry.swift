@@ -78,10 +78,23 @@ public protocol KeyRegistry: Sendable {
     /// Clears an owed deploy once its hook succeeded (`key.deployed` event); does nothing if none is owed.
     func recordDeployment(keyID: Int64, action: DeployAction, command: String, actor: Actor, at time: Date) throws -> RegisteredKey
 
-    /// Records that a revoked key's private key file was destroyed or revealed (once).
+    /// Records that a revoked key's private key was destroyed or revealed (once). A key the
+    /// registry keeps sealed is crypto-erased in the same transaction (`key.private-key-*`
+    /// event says `envelope: erased`), and no older copy of the envelope stays in the files.
     func recordPrivateKeyDisposal(
         keyID: Int64, disposal: PrivateKeyDisposal, location: String?, actor: Actor, at time: Date
     ) throws -> RegisteredKey
+
+    /// The sealed private key of a key the registry keeps (`keyStore: registry`); nil for keys kept in files.
+    func storedPrivateKey(keyID: Int64) throws -> StoredPrivateKey?
+
+    /// Plaintext copies written on signing hosts, oldest first: of one host and/or one key
+    /// (nil: all), erased ones too when asked.
+    func materializedCopies(host: String?, keyID: Int64?, includingErased: Bool) throws -> [MaterializedCopy]
+
+    /// Records what one `keys materialize` run wrote and erased, with one `keys.materialized`
+    /// event, in one transaction (nothing when nothing changed).
+    func recordMaterialization(_ changes: MaterializationChanges, actor: Actor, at time: Date) throws
 
     /// Changes the TTL the key's record is published with (`key.ttl-changed` event).
     func changeTTL(keyID: Int64, ttl: Int, actor: Actor, at time: Date) throws -> RegisteredKey

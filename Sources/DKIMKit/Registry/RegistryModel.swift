@@ -44,7 +44,7 @@ public struct RecordOptions: Sendable, Equatable {
 }
 
 /// A key as the registry knows it. Never holds private key material: only the
-/// path of the file that does.
+/// path of the file that does, or whether the registry keeps it sealed.
 public struct RegisteredKey: Sendable, Equatable {
     public let id: Int64
     public let slotID: Int64
@@ -63,6 +63,8 @@ public struct RegisteredKey: Sendable, Equatable {
     /// As stored: a file name in the state directory's `keys/` (older registries: an absolute
     /// path). `StateDirectory.privateKeyFile(of:)` resolves and checks it.
     public internal(set) var privateKeyPath: String?
+    /// Whether the registry keeps the private key, sealed (`keyStore: registry`), instead of a file.
+    public let privateKeyInRegistry: Bool
     public let ttl: Int
     public let recordOptions: RecordOptions
     public let createdAt: Date
@@ -178,15 +180,19 @@ public struct NewKeyRegistration: KeyPlacement {
     public var bits: Int
     public var publicKey: String
     public var fingerprint: String
-    public var privateKeyPath: String
+    /// The key file's name in `keys/`; nil when the registry keeps the key sealed.
+    public var privateKeyPath: String?
+    /// The private key sealed for the registry (`keyStore: registry`), stored with the key.
+    public var sealedPrivateKey: SealedPrivateKey?
     public var ttl: Int
     public var recordOptions: RecordOptions
 
     public init(
         domain: DomainName, provider: Provider, usage: Usage, owner: Owner, selector: Selector,
         algorithm: KeyAlgorithm, bits: Int, publicKey: String, fingerprint: String,
-        privateKeyPath: String, ttl: Int, recordOptions: RecordOptions
+        privateKeyPath: String?, sealedPrivateKey: SealedPrivateKey? = nil, ttl: Int, recordOptions: RecordOptions
     ) {
+        self.sealedPrivateKey = sealedPrivateKey
         self.domain = domain
         self.provider = provider
         self.usage = usage

@@ -224,6 +224,44 @@ enum RegistrySchema {
                     """)
         }
 
+        migrator.registerMigration("v8-private-key-envelopes") { db in
+            // Private keys kept in the registry (`keyStore: registry`): each sealed under its own
+            // data key, wrapped by the KEK (`KeyEnvelope`). Erasing clears both blobs (crypto-erase);
+            // the row stays, so the register shows when. Nothing else may change or delete a row.
+            // `private_key_copy`: every plaintext copy written on a host (`keys materialize`), so
+            // that revocation can find and erase them.
+            try db.execute(
+                sql: """
+                    CREATE TABLE private_key_envelope (
+                        key_id INTEGER PRIMARY KEY REFERENCES key(id) ON DELETE RESTRICT,
+                        cipher TEXT NOT NULL CHECK (cipher = 'AES-256-GCM'),
+                        kek_id TEXT NOT NULL CHECK (length(kek_id) = 16),
+                        wrapped_data_key BLOB,
+                        ciphertext BLOB,
+                        sealed_at TEXT NOT NULL,
+                        erased_at TEXT,
+                        CHECK ((erased_at IS NULL AND wrapped_data_key IS NOT NULL AND ciphertext IS NOT NULL)
+                            OR (erased_at IS NOT NULL AND wrapped_data_key IS NULL AND ciphertext IS NULL))
+                    );
+                    CREATE TRIGGER private_key_envelope_never_deleted BEFORE DELETE ON private_key_envelope
+                    BEGIN SELECT RAISE(ABORT, 'sealed private keys are erased, never deleted'); END;
+                    CREATE TRIGGER private_key_envelope_only_erased BEFORE UPDATE ON private_key_envelope
+                    WHEN OLD.erased_at IS NOT NULL OR NEW.erased_at IS NULL OR NEW.key_id IS NOT OLD.key_id
+                        OR NEW.kek_id IS NOT OLD.kek_id OR NEW.sealed_at IS NOT OLD.sealed_at OR NEW.cipher IS NOT OLD.cipher
+                    BEGIN SELECT RAISE(ABORT, 'a sealed private key only changes by being erased'); END;
+                    CREATE TABLE private_key_copy (
+                        id INTEGER PRIMARY KEY,
+                        key_id INTEGER NOT NULL REFERENCES key(id) ON DELETE RESTRICT,
+                        host TEXT NOT NULL,
+                        path TEXT NOT NULL,
+                        written_at TEXT NOT NULL,
+                        erased_at TEXT
+                    );
+                    CREATE UNIQUE INDEX private_key_copy_live ON private_key_copy(host, path) WHERE erased_at IS NULL;
+                    CREATE INDEX private_key_copy_key ON private_key_copy(key_id);
+                    """)
+        }
+
         return migrator
     }
 }

@@ -142,6 +142,7 @@ struct RowDecoder {
     func string(_ column: String) throws -> String { try string(index(column)) }
     func optionalString(_ column: String) throws -> String? { try optionalString(index(column)) }
     func date(_ column: String) throws -> Date { try date(index(column)) }
+    func optionalDate(_ column: String) throws -> Date? { try optionalDate(index(column)) }
     func enumeration<Value: RawRepresentable>(_ column: String, _ type: Value.Type) throws -> Value where Value.RawValue == String {
         try enumeration(index(column), type)
     }

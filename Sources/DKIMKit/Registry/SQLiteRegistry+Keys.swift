@@ -44,16 +44,21 @@ extension SQLiteRegistry {
                         registration.publicKey, registration.fingerprint, registration.privateKeyPath, registration.ttl,
                     ] + options.columnValues + [Timestamp.databaseForm(time)]))
             let keyID = db.lastInsertedRowID
+            var details = [
+                "provider": registration.provider.identifier, "usage": registration.usage.name,
+                "owner": registration.owner.address, "algorithm": registration.algorithm.rawValue,
+                "bits": String(registration.bits), "fingerprint": registration.fingerprint,
+                "private_key_path": registration.privateKeyPath ?? "", "ttl": String(registration.ttl),
+            ]
+            if let sealed = registration.sealedPrivateKey {
+                try Self.insertEnvelope(sealed, keyID: keyID, db: db, time: time)
+                details["private_key_store"] = "registry"
+                details["kek_id"] = sealed.kekID
+            }
             try Self.append(
                 EventDraft(
                     action: "key.created", keyID: keyID, domain: domain, selector: registration.selector.name,
-                    toState: .pending,
-                    details: [
-                        "provider": registration.provider.identifier, "usage": registration.usage.name,
-                        "owner": registration.owner.address, "algorithm": registration.algorithm.rawValue,
-                        "bits": String(registration.bits), "fingerprint": registration.fingerprint,
-                        "private_key_path": registration.privateKeyPath, "ttl": String(registration.ttl),
-                    ]),
+                    toState: .pending, details: details),
                 db: db, actor: actor, time: time)
             guard let key = try Self.fetchKeys(db, where: "key.id = ?", arguments: [keyID]).first else {
                 throw DKIMError(.registry, "key \(registration.selector) vanished inside its own transaction")
@@ -162,7 +167,7 @@ extension SQLiteRegistry {
         case id, slotID, domain, provider, usage, owner, selector, algorithm, bits, state, publicKey, fingerprint
         case privateKeyPath, ttl, hashAlgorithms, serviceTypes, flags, notes, createdAt, publishedAt, activatedAt
         case expiresAt, retiredAt, revokedAt, dnsAction, dnsTTL, dnsPushedAt, deployPending, privateKeyDisposal
-        case privateKeyDisposedAt, revocationReason, kind, cnameTarget, lastSeenAt
+        case privateKeyDisposedAt, revocationReason, kind, cnameTarget, lastSeenAt, privateKeyInRegistry
 
         var position: Int { rawValue }
 
@@ -170,6 +175,7 @@ extension SQLiteRegistry {
         var sql: String {
             switch self {
             case .provider, .usage, .owner: "slot.\(column)"
+            case .privateKeyInRegistry: "EXISTS (SELECT 1 FROM private_key_envelope WHERE private_key_envelope.key_id = key.id)"
             default: "key.\(column)"
             }
         }
@@ -212,6 +218,7 @@ extension SQLiteRegistry {
             case .kind: "kind"
             case .cnameTarget: "cname_target"
             case .lastSeenAt: "last_seen_at"
+            case .privateKeyInRegistry: "private_key_in_registry"
             }
         }
     }
@@ -238,6 +245,7 @@ extension SQLiteRegistry {
             algorithm: try row.enumeration(KeyColumn.algorithm, KeyAlgorithm.self), bits: try row.int(KeyColumn.bits),
             state: try row.enumeration(KeyColumn.state, KeyState.self), publicKey: try row.string(KeyColumn.publicKey),
             fingerprint: try row.string(KeyColumn.fingerprint), privateKeyPath: try row.optionalString(KeyColumn.privateKeyPath),
+            privateKeyInRegistry: try row.int(KeyColumn.privateKeyInRegistry) != 0,
             ttl: try row.int(KeyColumn.ttl),
             recordOptions: RecordOptions(
                 hashAlgorithms: try list(.hashAlgorithms), serviceTypes: try list(.serviceTypes), flags: try list(.flags) ?? [],

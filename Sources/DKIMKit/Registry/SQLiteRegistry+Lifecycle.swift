@@ -89,7 +89,8 @@ extension SQLiteRegistry {
         keyID: Int64, disposal: PrivateKeyDisposal, location: String?, actor: Actor, at time: Date
     ) throws -> RegisteredKey {
         let time = Timestamp.truncatedToMilliseconds(time)
-        return try write { db in
+        var erased = false
+        let disposed = try write { db in
             let key = try Self.existingKey(db, keyID)
             guard key.state == .revoked else {
                 throw DKIMError(.conflict, "key \(key.selector) is \(key.state.rawValue); only a revoked key's private key is disposed of")
@@ -100,6 +101,10 @@ extension SQLiteRegistry {
                 arguments: [disposal.rawValue, Timestamp.databaseForm(time), keyID])
             var details = ["private_key_path": key.privateKeyPath ?? ""]
             if let location { details["revealed_at"] = location }
+            // A sealed key is crypto-erased with its disposal, whichever it is: a revealed key's
+            // plaintext is at `location`, the registry need not keep it.
+            erased = try Self.eraseEnvelope(keyID: keyID, db: db, time: time)
+            if erased { details["envelope"] = "erased" }
             try Self.append(
                 EventDraft(
                     action: "key.private-key-\(disposal.rawValue)", keyID: keyID, domain: key.domain.ascii,
@@ -107,6 +112,8 @@ extension SQLiteRegistry {
                 db: db, actor: actor, time: time)
             return try Self.existingKey(db, keyID)
         }
+        if erased { try truncateWriteAheadLog() }
+        return disposed
     }
 
     public func changeTTL(keyID: Int64, ttl: Int, actor: Actor, at time: Date) throws -> RegisteredKey {

@@ -50,6 +50,9 @@ public struct SQLiteRegistry: KeyRegistry {
         configuration.prepareDatabase { db in
             // The registry is an audit record: every commit reaches the disk.
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // Freed bytes are zeroed, not left in free space: a sealed private key moved by a page
+            // split or erased by revocation leaves no stale copy in the file.
+            try db.execute(sql: "PRAGMA secure_delete = ON")
             // One sync per command that commits once: no checkpoint when it closes.
             try SQLiteConnectionSettings.skipCheckpointOnClose(db)
         }

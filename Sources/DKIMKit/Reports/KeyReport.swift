@@ -18,7 +18,7 @@ public enum KeyReport {
 
     /// The JSON object of one key: `domain`, `selector`, `provider`, `usage`, `owner`,
     /// `algorithm`, `bits`, `state`, `name`, `ttl`, `value`, `strings`, (`zone`),
-    /// `privateKeyPath`, `fingerprint`, then the dates.
+    /// `privateKeyPath`, `privateKeyStore` (files, registry; null for tracked selectors), `fingerprint`, then the dates.
     /// - Parameter seenSigning: the end of the latest DMARC report period showing the key signing.
     public static func object(_ key: RegisteredKey, includeZone: Bool, seenSigning: Date? = nil, into writer: inout JSONWriter) {
         let published = key.publishedRecord
@@ -38,6 +38,7 @@ public enum KeyReport {
         writer.field("strings", TXTRecordData(splitting: value).strings)
         if includeZone { writer.field("zone", published.zoneText(comment: zoneComment(key))) }
         writer.field("privateKeyPath", key.privateKeyPath)
+        writer.field("privateKeyStore", key.kind == .external ? nil : key.privateKeyInRegistry ? "registry" : "files")
         writer.field("fingerprint", key.fingerprint)
         writer.field("kind", key.kind.rawValue)
         writer.field("cnameTarget", key.cnameTarget)
@@ -129,7 +130,8 @@ public enum KeyReport {
             ("Name", key.recordName.absolute), ("Domain", key.domain.ascii), ("Selector", key.selector.name),
             ("Provider", key.provider.identifier), ("Usage", key.usage.name), ("Owner", key.owner.address),
             ("Key", "\(key.algorithm.rawValue)-\(key.bits)"), ("State", key.state.rawValue),
-            ("Fingerprint", key.fingerprint), ("Private key", key.privateKeyPath ?? "-"), ("TTL", String(key.ttl)),
+            ("Fingerprint", key.fingerprint),
+            ("Private key", key.privateKeyInRegistry ? "sealed in the registry" : key.privateKeyPath ?? "-"), ("TTL", String(key.ttl)),
         ]
         if key.kind == .external {
             fields[9] = ("Private key", "held by \(key.provider) (provider-managed selector, tracked)")

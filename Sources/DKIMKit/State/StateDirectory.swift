@@ -100,7 +100,7 @@ public struct StateDirectory: Sendable, Equatable {
         key.withPrivateKeyPath(try privateKeyFile(of: key))
     }
 
-    static func realPath(_ path: String) -> String? {
+    public static func realPath(_ path: String) -> String? {
         guard let resolved = realpath(path, nil) else { return nil }
         defer { free(resolved) }
         return String(cString: resolved)

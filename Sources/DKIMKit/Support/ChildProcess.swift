@@ -21,8 +21,13 @@ enum ChildProcess {
         let timedOut: Bool
     }
 
+    /// Where the program's standard error goes: into `output` with standard output, or
+    /// to the caller's standard error (a secret printed on standard output stays apart from messages).
+    enum ErrorOutput { case captured, inherited }
+
     static func run(
-        _ executable: String, _ arguments: [String], environment: [String: String], timeout: TimeInterval, outputLimit: Int = 4096
+        _ executable: String, _ arguments: [String], environment: [String: String], timeout: TimeInterval, outputLimit: Int = 4096,
+        errorOutput: ErrorOutput = .captured
     ) throws -> Result {
         var pipeEnds: [Int32] = [0, 0]
         guard pipe(&pipeEnds) == 0 else { throw DKIMError(.io, "cannot create a pipe: \(String(cString: strerror(errno)))") }
@@ -37,7 +42,7 @@ enum ChildProcess {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, writeEnd, 1)
-        posix_spawn_file_actions_adddup2(&actions, writeEnd, 2)
+        if errorOutput == .captured { posix_spawn_file_actions_adddup2(&actions, writeEnd, 2) }
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)

@@ -13,7 +13,9 @@ extension DKIMCtl {
                 'mta: true'; --provider picks another). OpenDKIM gets KeyTable and SigningTable (a key of \
                 usage 'default', or a domain's only key, signs *@domain; others sign <usage>@domain); \
                 rspamd and Exim get one key per domain. Each file is written atomically (temporary file, \
-                fsync, rename), so an MTA never reads half a file; reload the MTA afterwards (a deploy hook).
+                fsync, rename), so an MTA never reads half a file; reload the MTA afterwards (a deploy hook). \
+                With 'keyStore: registry', run 'dkimctl keys materialize --host-dir DIR' on the MTA host \
+                and pass --key-dir DIR: the tables then name the keys there.
 
                 export units --format systemd|cron renders the scheduler's units with this binary's path, \
                 the state directory and the configuration.
@@ -24,6 +26,7 @@ extension DKIMCtl {
                 Examples:
                   dkimctl export mta --format opendkim --output /etc/opendkim/dkimctl
                   dkimctl export mta --format rspamd --output /etc/rspamd/dkimctl
+                  dkimctl export mta --format opendkim --key-dir /etc/opendkim/keys --output /etc/opendkim/dkimctl
                   dkimctl export units --format systemd --output /etc/systemd/system
                 """)
 
@@ -35,6 +38,7 @@ extension DKIMCtl {
         @OptionGroup var global: GlobalOptions
         @OptionGroup var configurationFile: ConfigurationOption
         @OptionGroup var templates: TemplateOptions
+        @OptionGroup var keyDirectory: KeyDirectoryOption
 
         @Argument(help: "What to export: mta or units.")
         var kind: Kind
@@ -79,7 +83,7 @@ extension DKIMCtl {
                 }
                 if keys.isEmpty { Output.warning("no active key signs on your MTA\(only.map { " for provider \($0)" } ?? ""): the tables are empty") }
                 // Printed rather than written: the files are meant for the current directory.
-                values = TemplateContexts.mta(keys: try keys.map(context.state.resolvingPrivateKeyFile), directory: directory ?? FileManager.default.currentDirectoryPath, at: context.now)
+                values = TemplateContexts.mta(keys: try keys.map { try keyDirectory.locate($0, in: context.state) }, directory: directory ?? FileManager.default.currentDirectoryPath, at: context.now)
             case .units:
                 values = try TemplateContexts.units(
                     binary: Self.executablePath(), stateDirectory: context.state.path,

@@ -11,7 +11,8 @@ extension DKIMCtl {
                 API call (curl) that imports the key; for Amazon SES, 'aws sesv2 \
                 put-email-identity-dkim-signing-attributes' with its JSON input file. The private key is \
                 read from its file when the script runs (converted by 'openssl pkey'); it never appears \
-                in the printed text.
+                in the printed text. A key the registry keeps sealed is read from --key-dir, where \
+                'dkimctl keys materialize --host-dir' wrote it on the host that runs the script.
 
                 Hand the key over once 'dkimctl new' or 'rotate' created it; the provider signs with it \
                 after DNS proves the record (Mailgun: activate it there then, as the script's last \
@@ -26,6 +27,7 @@ extension DKIMCtl {
         @OptionGroup var key: KeyReference
         @OptionGroup var configurationFile: ConfigurationOption
         @OptionGroup var templates: TemplateOptions
+        @OptionGroup var keyDirectory: KeyDirectoryOption
 
         func run(_ context: CommandContext) throws {
             let configuration = try configurationFile.load(context, required: false, checkEnvironment: false)
@@ -37,10 +39,10 @@ extension DKIMCtl {
                     .invalidInput,
                     "provider \(key.provider) has no hand-off: \(profile.signsOnOwnMTA ? "your MTA reads the key file ('dkimctl export mta')" : "publish the record and give the provider the key file as it documents") (hand-offs exist for: \(configuration.providers.profiles.compactMap { $0.localKeys?.handoff == nil ? nil : $0.provider.identifier }.joined(separator: ", ")))")
             }
-            guard key.state != .revoked, key.privateKeyPath != nil else {
+            guard key.state != .revoked, key.privateKeyPath != nil || key.privateKeyInRegistry else {
                 throw DKIMError(.conflict, "key \(key.selector) is \(key.state.rawValue) and its private key is gone; hand over the slot's current key instead")
             }
-            let resolved = try context.state.resolvingPrivateKeyFile(key)
+            let resolved = try keyDirectory.locate(key, in: context.state)
             Output.standard.write(try templates.library(configuration).render(template, TemplateContexts.record(resolved)))
         }
     }

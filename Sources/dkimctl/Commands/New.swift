@@ -10,7 +10,9 @@ extension DKIMCtl {
             discussion: """
                 Generates the keypair with OpenSSL, checks it by signing and verifying a test \
                 message, writes the private key (PKCS#8 PEM, mode 0600) into the state's keys/ \
-                directory, registers the key as 'pending' and prints its DNS record.
+                directory — or, with 'keyStore: registry' in the configuration, seals it in the \
+                registry under the key-encryption key — registers the key as 'pending' and prints \
+                its DNS record.
 
                 The selector is <provider>-<usage>-<yyyymmdd> (UTC) unless --selector or \
                 --selector-pattern says otherwise; a second key of the same slot on the same day \
@@ -105,7 +107,7 @@ extension DKIMCtl {
                 flags: flags, notes: notes)
 
             for warning in specification.warnings { Output.warning(warning) }
-            let issuer = KeyIssuer(registry: context.registry, state: context.state, actor: context.actor)
+            let issuer = KeyIssuer(registry: context.registry, state: context.state, actor: context.actor, store: configuration.privateKeyStore)
             let issued = try issuer.issue(
                 KeyRequest(
                     domain: domain, provider: provider, usage: usage, owner: owner, specification: specification,
@@ -117,7 +119,11 @@ extension DKIMCtl {
             Output.standard.write(
                 format == .json ? KeyReport.recordJSON(key) : try library.render("record/\(format.rawValue)", TemplateContexts.record(key)))
             if format != .json {
-                Output.note("private key written to \(key.privateKeyPath ?? "-") (mode 0600)")
+                if key.privateKeyInRegistry {
+                    Output.note("private key sealed in the registry (AES-256-GCM, key-encryption key \(try configuration.privateKeyStore.kek(for: "the note").id)); 'dkimctl keys materialize' writes it where a signer needs it")
+                } else {
+                    Output.note("private key written to \(key.privateKeyPath ?? "-") (mode 0600)")
+                }
                 Output.note("key \(key.selector) is pending: publish the record at \(key.recordName.absolute)")
             }
         }

@@ -1,0 +1,108 @@
+import Foundation
+import GRDB
+
+// Private keys the registry keeps sealed, their crypto-erasure, and the plaintext
+// copies written on signing hosts.
+extension SQLiteRegistry {
+    static func insertEnvelope(_ sealed: SealedPrivateKey, keyID: Int64, db: Database, time: Date) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO private_key_envelope (key_id, cipher, kek_id, wrapped_data_key, ciphertext, sealed_at)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [keyID, KeyEnvelope.cipher, sealed.kekID, sealed.wrappedDataKey, sealed.ciphertext, Timestamp.databaseForm(time)])
+    }
+
+    public func storedPrivateKey(keyID: Int64) throws -> StoredPrivateKey? {
+        try read { db in
+            guard let row = try Row.fetchOne(
+                db, sql: "SELECT cipher, kek_id, wrapped_data_key, ciphertext, erased_at FROM private_key_envelope WHERE key_id = ?",
+                arguments: [keyID])
+            else { return nil }
+            let decoder = RowDecoder(row, table: "private_key_envelope")
+            if let erased = try decoder.optionalDate("erased_at") { return .erased(at: erased) }
+            guard try decoder.string("cipher") == KeyEnvelope.cipher,
+                let wrapped = row["wrapped_data_key"] as Data?, let ciphertext = row["ciphertext"] as Data?
+            else {
+                throw DKIMError(.registry, "the sealed private key of key \(keyID) is damaged in the registry (cipher or blobs missing)", remedy: .verifyRegister)
+            }
+            return .sealed(SealedPrivateKey(kekID: try decoder.string("kek_id"), wrappedDataKey: wrapped, ciphertext: ciphertext))
+        }
+    }
+
+    /// Clears a key's envelope inside the caller's transaction (crypto-erase); the connection's
+    /// `secure_delete` zeroes the freed bytes in the file. Returns whether there was one to erase.
+    static func eraseEnvelope(keyID: Int64, db: Database, time: Date) throws -> Bool {
+        try db.execute(
+            sql: "UPDATE private_key_envelope SET wrapped_data_key = NULL, ciphertext = NULL, erased_at = ? WHERE key_id = ? AND erased_at IS NULL",
+            arguments: [Timestamp.databaseForm(time), keyID])
+        return db.changesCount > 0
+    }
+
+    /// Copies the write-ahead log back into the database and empties it, so that no older
+    /// frame still holds an erased envelope. False when another process's read kept it from completing.
+    @discardableResult
+    func truncateWriteAheadLog() throws -> Bool {
+        guard path != nil else { return true }
+        do {
+            return try writer.writeWithoutTransaction { db in
+                let row = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+                return (row?[0] as Int64?) == 0
+            }
+        } catch let error as DatabaseError {
+            throw DKIMError(.registry, "registry \(path ?? ":memory:"): checkpoint after erasing failed: \(error.message ?? error.resultCode.description)")
+        }
+    }
+
+    public func materializedCopies(host: String?, keyID: Int64?, includingErased: Bool) throws -> [MaterializedCopy] {
+        var conditions: [String] = []
+        var arguments = StatementArguments()
+        if let host {
+            conditions.append("host = ?")
+            _ = arguments.append(contentsOf: [host])
+        }
+        if let keyID {
+            conditions.append("key_id = ?")
+            _ = arguments.append(contentsOf: [keyID])
+        }
+        if !includingErased { conditions.append("erased_at IS NULL") }
+        let clause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        return try read { db in
+            try Row.fetchAll(db, sql: "SELECT id, key_id, host, path, written_at, erased_at FROM private_key_copy" + clause + " ORDER BY id", arguments: arguments)
+                .map { row in
+                    let decoder = RowDecoder(row, table: "private_key_copy")
+                    return MaterializedCopy(
+                        id: try decoder.int64("id"), keyID: try decoder.int64("key_id"), host: try decoder.string("host"),
+                        path: try decoder.string("path"), writtenAt: try decoder.date("written_at"), erasedAt: try decoder.optionalDate("erased_at"))
+                }
+        }
+    }
+
+    public func recordMaterialization(_ changes: MaterializationChanges, actor: Actor, at time: Date) throws {
+        guard !changes.written.isEmpty || !changes.erased.isEmpty else { return }
+        let time = Timestamp.truncatedToMilliseconds(time)
+        try write { db in
+            let stamp = Timestamp.databaseForm(time)
+            for copy in changes.erased {
+                try db.execute(sql: "UPDATE private_key_copy SET erased_at = ? WHERE id = ? AND erased_at IS NULL", arguments: [stamp, copy.id])
+            }
+            for (keyID, path) in changes.written {
+                // A rewritten file replaces the copy recorded at the same place.
+                try db.execute(
+                    sql: "UPDATE private_key_copy SET erased_at = ? WHERE host = ? AND path = ? AND erased_at IS NULL",
+                    arguments: [stamp, changes.host, path])
+                try db.execute(
+                    sql: "INSERT INTO private_key_copy (key_id, host, path, written_at) VALUES (?, ?, ?, ?)",
+                    arguments: [keyID, changes.host, path, stamp])
+            }
+            try Self.append(
+                EventDraft(
+                    action: "keys.materialized",
+                    details: [
+                        "host": changes.host, "directory": changes.directory, "written": String(changes.written.count),
+                        "erased": String(changes.erased.count), "unchanged": String(changes.unchanged),
+                    ]),
+                db: db, actor: actor, time: time)
+        }
+    }
+}
