@@ -9,14 +9,14 @@ import Testing
 @Suite struct KeyStoreTests {
     /// A RotationWorld whose configuration seals keys under a KEK file; returns the KEK's path.
     @discardableResult
-    func sealing(_ world: RotationWorld) throws -> String {
+    func sealing(_ world: RotationWorld, store: String = "registry") throws -> String {
         try world.writeConfiguration(.rfc2136)
         let kek = world.scratch.file("kek")
         try (Data((0..<32).map { _ in UInt8.random(in: 0...255) }).map { String(format: "%02x", $0) }.joined() + "\n")
             .write(toFile: kek, atomically: true, encoding: .utf8)
         chmod(kek, 0o600)
         let text = try String(contentsOfFile: world.configPath, encoding: .utf8)
-        try (text + "keyStore: registry\nkeyEncryptionKey:\n  file: \(kek)\n").write(toFile: world.configPath, atomically: true, encoding: .utf8)
+        try (text + "keyStore: \(store)\nkeyEncryptionKey:\n  file: \(kek)\n").write(toFile: world.configPath, atomically: true, encoding: .utf8)
         return kek
     }
 
@@ -227,5 +227,64 @@ import Testing
             "dkimctl: error: the sealed private key of \(key.selector) (a.example) does not authenticate under key-encryption key \(try KeyEncryptionKeySource.file(world.scratch.file("kek")).load().id): its envelope in the registry was altered or belongs to another key ('dkimctl audit verify' lists every difference)"
         ], "\(swapped.standardError)")
         #expect(mode(world.scratch.file("fresh")) == nil)
+    }
+
+    /// A state directory switching over: its file keys are sealed (files destroyed, the register
+    /// still verifies), then the KEK is changed: the data keys are re-wrapped and no wrapping under
+    /// the previous KEK is left in the registry's files.
+    @Test func fileKeysAreSealedAndTheKEKIsChanged() throws {
+        let world = try RotationWorld(domains: ["a.example"])
+        let kek = try sealing(world, store: "files")
+        for offset in [0.0, 3600] { #expect(try world.rotate(at: offset).status == 0) }
+        let filed = try #require(try world.keys("a.example").first)
+        let filedPath = try #require(filed.privateKeyPath)
+        #expect(!filed.privateKeyInRegistry && mode(filedPath) == 0o600)
+
+        let sealed = try world.dkimctl.run(["keys", "seal", "--config", world.configPath], environment: world.at(4000))
+        #expect(sealed.status == 0 && sealed.standardOutput == "sealed \(filed.selector) (a.example)\n", "\(sealed.standardError)")
+        let key = try #require(try world.keys("a.example").first)
+        #expect(key.privateKeyInRegistry && key.privateKeyPath == nil)
+        #expect(mode(filedPath) == nil, "the file is gone")
+        #expect(try world.dkimctl.run(["keys", "seal", "--config", world.configPath]).standardOutput.isEmpty, "nothing left to seal")
+        let verified = try world.dkimctl.run(["audit", "verify"])
+        #expect(verified.status == 0, "\(verified.standardOutput)\(verified.standardError)")
+        let copy = Self.standard(world.scratch.file("mta")) + "/\(key.selector)._domainkey.a.example.pem"
+        _ = try materialized(try materialize(world, world.scratch.file("mta"), at: 4100))
+        #expect(try signatureVerifiesThroughDNS(world, keyFile: copy, selector: key.selector.name))
+
+        // A new KEK in the configuration: the keys no longer open until they are re-wrapped.
+        let next = world.scratch.file("kek2")
+        try Data((0..<32).map { _ in UInt8.random(in: 0...255) }).write(to: URL(fileURLWithPath: next))
+        chmod(next, 0o600)
+        let text = try String(contentsOfFile: world.configPath, encoding: .utf8)
+        try text.replacingOccurrences(of: "file: \(kek)", with: "file: \(next)").write(toFile: world.configPath, atomically: true, encoding: .utf8)
+        #expect(try materialize(world, world.scratch.file("mta"), at: 4200).status != 0)
+        guard case .sealed(let before)? = try world.registry().storedPrivateKey(keyID: key.id) else { Issue.record("not sealed"); return }
+        let previousID = try KeyEncryptionKeySource.file(kek).load().id
+        let nextID = try KeyEncryptionKeySource.file(next).load().id
+
+        let stranger = world.scratch.file("kek3")
+        try String(repeating: "ab", count: 32).write(toFile: stranger, atomically: true, encoding: .utf8)
+        chmod(stranger, 0o600)
+        let fingerprint = try world.registryFingerprint()
+        let strangerID = try KeyEncryptionKeySource.file(stranger).load().id
+        let wrong = try world.dkimctl.run(["keys", "rewrap", "--config", world.configPath, "--previous-kek-file", stranger])
+        #expect(wrong.status == 0 && wrong.standardOutput == "re-wrapped 0 sealed key(s) from KEK \(strangerID) to KEK \(nextID)\n", "no key was sealed under it")
+        #expect(try world.registryFingerprint() == fingerprint)
+        let same = try world.dkimctl.run(["keys", "rewrap", "--config", world.configPath, "--previous-kek-file", next])
+        #expect(same.errorLines == ["dkimctl: error: the previous KEK (file \(next)) is the configured one (id \(nextID)); put the new KEK in keyEncryptionKey: first"])
+        let both = try world.dkimctl.run(["keys", "rewrap", "--config", world.configPath, "--previous-kek-file", kek, "--previous-kek-command", "cat \(kek)"])
+        #expect(both.errorLines == ["dkimctl: error: give the previous KEK once: --previous-kek-file, --previous-kek-credential or --previous-kek-command (found 2)"])
+
+        let rewrapped = try world.dkimctl.run(["keys", "rewrap", "--config", world.configPath, "--previous-kek-file", kek], environment: world.at(4300))
+        #expect(rewrapped.standardOutput == "re-wrapped 1 sealed key(s) from KEK \(previousID) to KEK \(nextID)\n", "\(rewrapped.standardError)")
+        guard case .sealed(let after)? = try world.registry().storedPrivateKey(keyID: key.id) else { Issue.record("not sealed"); return }
+        #expect(after.kekID == nextID && after.ciphertext == before.ciphertext && after.wrappedDataKey != before.wrappedDataKey)
+        let files = ["", "-wal"].reduce(Data()) {
+            $0 + ((try? Data(contentsOf: URL(fileURLWithPath: world.scratch.file("state/registry.sqlite") + $1))) ?? Data())
+        }
+        #expect(files.range(of: before.wrappedDataKey.subdata(in: 12..<44)) == nil, "the previous wrapping is gone from the files")
+        #expect(try materialized(try materialize(world, world.scratch.file("mta"), at: 4400))["unchanged"] as? Int == 1)
+        #expect(try world.dkimctl.run(["audit", "verify"]).status == 0)
     }
 }

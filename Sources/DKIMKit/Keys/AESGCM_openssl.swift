@@ -107,7 +107,8 @@ func randomBytes(_ count: Int) throws -> Data {
     return Data(bytes)
 }
 
-/// Overwrites `data`'s bytes with zeros (OPENSSL_cleanse: not optimised away).
-func wipe(_ data: inout Data) {
+/// Overwrites `data`'s bytes with zeros (OPENSSL_cleanse: not optimised away): for plaintext keys
+/// held in memory no longer than needed.
+public func wipe(_ data: inout Data) {
     data.withUnsafeMutableBytes { OPENSSL_cleanse($0.baseAddress, $0.count) }
 }

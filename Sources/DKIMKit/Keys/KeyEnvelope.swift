@@ -101,6 +101,24 @@ public enum KeyEnvelope {
         return SealedPrivateKey(kekID: kek.id, wrappedDataKey: wrapped, ciphertext: ciphertext)
     }
 
+    /// The same envelope with its data key wrapped under `next` instead of `previous` (KEK
+    /// rotation): the ciphertext is untouched, the data key is checked to open it first.
+    /// - Throws: as `open`, when `previous` is not the KEK that sealed it.
+    public static func rewrap(
+        _ sealed: SealedPrivateKey, recordName: String, fingerprint: String, from previous: KeyEncryptionKey, to next: KeyEncryptionKey,
+        subject: String
+    ) throws -> SealedPrivateKey {
+        var pem = try open(sealed, recordName: recordName, fingerprint: fingerprint, with: previous, subject: subject)
+        wipe(&pem)
+        let binding = binding(recordName: recordName, fingerprint: fingerprint)
+        guard var dataKey = try AESGCM.open(sealed.wrappedDataKey, key: previous.bytes, associatedData: binding) else {
+            throw DKIMError(.crypto, "the data key of \(subject) does not open under key-encryption key \(previous.id)")
+        }
+        defer { wipe(&dataKey) }
+        return SealedPrivateKey(
+            kekID: next.id, wrappedDataKey: try AESGCM.seal(dataKey, key: next.bytes, associatedData: binding), ciphertext: sealed.ciphertext)
+    }
+
     /// Opens an envelope made by `seal`; `subject` names the key in messages.
     /// - Throws: `DKIMError.crypto` when `kek` is not the KEK that sealed it (both ids named),
     ///   or when the envelope does not authenticate (altered, or moved from another key).

@@ -83,6 +83,36 @@ public struct PrivateKeyCustody: Sendable {
         return path
     }
 
+    /// Moves the private keys of live keys kept in files into the registry, sealed under the
+    /// configured KEK, one key per transaction; each file is destroyed once its key is sealed.
+    /// A file an interrupted run left behind a key it had sealed is destroyed too.
+    /// - Returns: the keys sealed now.
+    public func sealKeyFiles(matching filter: KeyFilter, actor: Actor, at time: Date) throws -> [RegisteredKey] {
+        let kek = try store.kek(for: "sealing private keys in the registry")
+        var wanted = filter
+        wanted.kinds = [.local]
+        wanted.states = [.pending, .published, .active, .retired]
+        var sealed: [RegisteredKey] = []
+        for key in try registry.keys(matching: wanted) {
+            if key.privateKeyInRegistry {
+                let leftover = state.privateKeyPath(for: key.recordName)
+                if FileManager.default.fileExists(atPath: leftover),
+                    (try? KeyPair(pem: PrivateKeyFile.read(leftover)))?.fingerprint == key.fingerprint
+                {
+                    try PrivateKeyFile.destroy(leftover)
+                }
+                continue
+            }
+            guard let path = try state.privateKeyFile(of: key) else { continue }
+            var pem = try privateKeyPEM(of: key)
+            defer { wipe(&pem) }
+            let envelope = try KeyEnvelope.seal(pem, recordName: key.recordName.relative, fingerprint: key.fingerprint, under: kek)
+            sealed.append(try registry.sealPrivateKey(keyID: key.id, envelope, actor: actor, at: time))
+            try PrivateKeyFile.destroy(path)
+        }
+        return sealed
+    }
+
     // MARK: - Copies on signing hosts
 
     /// Makes `directory` hold exactly the private keys `filter` names in `signingStates`:

@@ -88,6 +88,17 @@ public protocol KeyRegistry: Sendable {
     /// The sealed private key of a key the registry keeps (`keyStore: registry`); nil for keys kept in files.
     func storedPrivateKey(keyID: Int64) throws -> StoredPrivateKey?
 
+    /// Moves a key's private key from its file into the registry: the envelope is stored, the
+    /// key's file name cleared, with a `key.private-key-sealed` event. The caller destroys the file after.
+    /// - Throws: `DKIMError.conflict` for a key without a file (external, revoked, already sealed).
+    func sealPrivateKey(keyID: Int64, _ sealed: SealedPrivateKey, actor: Actor, at time: Date) throws -> RegisteredKey
+
+    /// Re-wraps the data key of every live envelope sealed under `previous` under `next` (KEK
+    /// rotation), in one transaction with one `keys.rewrapped` event; the previous wrappings are
+    /// left nowhere in the files. Returns how many.
+    /// - Throws: `DKIMError.crypto` when an envelope does not open under `previous` (nothing is changed).
+    func rewrapPrivateKeys(from previous: KeyEncryptionKey, to next: KeyEncryptionKey, actor: Actor, at time: Date) throws -> Int
+
     /// Plaintext copies written on signing hosts, oldest first: of one host and/or one key
     /// (nil: all), erased ones too when asked.
     func materializedCopies(host: String?, keyID: Int64?, includingErased: Bool) throws -> [MaterializedCopy]

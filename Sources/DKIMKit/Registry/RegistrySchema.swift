@@ -227,7 +227,8 @@ enum RegistrySchema {
         migrator.registerMigration("v8-private-key-envelopes") { db in
             // Private keys kept in the registry (`keyStore: registry`): each sealed under its own
             // data key, wrapped by the KEK (`KeyEnvelope`). Erasing clears both blobs (crypto-erase);
-            // the row stays, so the register shows when. Nothing else may change or delete a row.
+            // the row stays, so the register shows when. Re-wrapping the data key under a new KEK
+            // (`keys rewrap`) changes `kek_id` and `wrapped_data_key` only. Nothing else may change or delete a row.
             // `private_key_copy`: every plaintext copy written on a host (`keys materialize`), so
             // that revocation can find and erase them.
             try db.execute(
@@ -245,10 +246,12 @@ enum RegistrySchema {
                     );
                     CREATE TRIGGER private_key_envelope_never_deleted BEFORE DELETE ON private_key_envelope
                     BEGIN SELECT RAISE(ABORT, 'sealed private keys are erased, never deleted'); END;
-                    CREATE TRIGGER private_key_envelope_only_erased BEFORE UPDATE ON private_key_envelope
-                    WHEN OLD.erased_at IS NOT NULL OR NEW.erased_at IS NULL OR NEW.key_id IS NOT OLD.key_id
-                        OR NEW.kek_id IS NOT OLD.kek_id OR NEW.sealed_at IS NOT OLD.sealed_at OR NEW.cipher IS NOT OLD.cipher
-                    BEGIN SELECT RAISE(ABORT, 'a sealed private key only changes by being erased'); END;
+                    CREATE TRIGGER private_key_envelope_only_erased_or_rewrapped BEFORE UPDATE ON private_key_envelope
+                    WHEN OLD.erased_at IS NOT NULL OR NEW.key_id IS NOT OLD.key_id OR NEW.sealed_at IS NOT OLD.sealed_at
+                        OR NEW.cipher IS NOT OLD.cipher
+                        OR (NEW.erased_at IS NOT NULL AND NEW.kek_id IS NOT OLD.kek_id)
+                        OR (NEW.erased_at IS NULL AND NEW.ciphertext IS NOT OLD.ciphertext)
+                    BEGIN SELECT RAISE(ABORT, 'a sealed private key only changes by being erased, or its data key re-wrapped'); END;
                     CREATE TABLE private_key_copy (
                         id INTEGER PRIMARY KEY,
                         key_id INTEGER NOT NULL REFERENCES key(id) ON DELETE RESTRICT,

@@ -54,6 +54,66 @@ extension SQLiteRegistry {
         }
     }
 
+    public func sealPrivateKey(keyID: Int64, _ sealed: SealedPrivateKey, actor: Actor, at time: Date) throws -> RegisteredKey {
+        let time = Timestamp.truncatedToMilliseconds(time)
+        return try write { db in
+            let key = try Self.existingKey(db, keyID)
+            guard key.kind == .local, key.state != .revoked, let path = key.privateKeyPath, !key.privateKeyInRegistry else {
+                throw DKIMError(
+                    .conflict,
+                    "key \(key.selector) (\(key.domain)) has no private key file to seal (\(key.state.rawValue)\(key.privateKeyInRegistry ? ", already sealed" : ""))")
+            }
+            try Self.insertEnvelope(sealed, keyID: keyID, db: db, time: time)
+            try db.execute(sql: "UPDATE key SET private_key_path = NULL WHERE id = ?", arguments: [keyID])
+            try Self.append(
+                EventDraft(
+                    action: "key.private-key-sealed", keyID: keyID, domain: key.domain.ascii, selector: key.selector.name,
+                    details: ["private_key_path": path, "private_key_store": "registry", "kek_id": sealed.kekID]),
+                db: db, actor: actor, time: time)
+            return try Self.existingKey(db, keyID)
+        }
+    }
+
+    public func rewrapPrivateKeys(from previous: KeyEncryptionKey, to next: KeyEncryptionKey, actor: Actor, at time: Date) throws -> Int {
+        guard previous.id != next.id else { return 0 }
+        let time = Timestamp.truncatedToMilliseconds(time)
+        let count = try write { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT e.key_id, e.wrapped_data_key, e.ciphertext, k.domain, k.selector, k.fingerprint
+                    FROM private_key_envelope e JOIN key k ON k.id = e.key_id
+                    WHERE e.erased_at IS NULL AND e.kek_id = ? ORDER BY e.key_id
+                    """,
+                arguments: [previous.id])
+            for row in rows {
+                let decoder = RowDecoder(row, table: "private_key_envelope")
+                let keyID = try decoder.int64("key_id")
+                guard let wrapped = row["wrapped_data_key"] as Data?, let ciphertext = row["ciphertext"] as Data? else {
+                    throw DKIMError(.registry, "the sealed private key of key \(keyID) is damaged in the registry (blobs missing)", remedy: .verifyRegister)
+                }
+                let name = try KeyRecordName(
+                    selector: Selector(trusted: decoder.string("selector")), domain: DomainName(trusted: decoder.string("domain")))
+                let rewrapped = try KeyEnvelope.rewrap(
+                    SealedPrivateKey(kekID: previous.id, wrappedDataKey: wrapped, ciphertext: ciphertext),
+                    recordName: name.relative, fingerprint: try decoder.string("fingerprint"), from: previous, to: next,
+                    subject: "\(name.selector) (\(name.domain))")
+                try db.execute(
+                    sql: "UPDATE private_key_envelope SET kek_id = ?, wrapped_data_key = ? WHERE key_id = ?",
+                    arguments: [next.id, rewrapped.wrappedDataKey, keyID])
+            }
+            if !rows.isEmpty {
+                try Self.append(
+                    EventDraft(action: "keys.rewrapped", details: ["previous_kek_id": previous.id, "kek_id": next.id, "keys": String(rows.count)]),
+                    db: db, actor: actor, time: time)
+            }
+            return rows.count
+        }
+        // The data keys wrapped under the previous KEK must not survive in the WAL either.
+        if count > 0 { try truncateWriteAheadLog() }
+        return count
+    }
+
     public func materializedCopies(host: String?, keyID: Int64?, includingErased: Bool) throws -> [MaterializedCopy] {
         var conditions: [String] = []
         var arguments = StatementArguments()

@@ -6,7 +6,7 @@ extension DKIMCtl {
     struct Keys: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "keys",
-            abstract: "Put private keys where a signer reads them, and list the copies written.",
+            abstract: "Private keys: write them where a signer reads them, list the copies, seal files into the registry, change the KEK.",
             discussion: """
                 With 'keyStore: registry' the registry keeps every private key sealed (AES-256-GCM \
                 under its own data key, wrapped by the key-encryption key of 'keyEncryptionKey:'), \
@@ -17,13 +17,17 @@ extension DKIMCtl {
 
                 Revocation erases the sealed key (crypto-erase) and the copies on the host that \
                 revokes; every other host erases its copies of revoked and retired keys at its \
-                next 'keys materialize'. 'keys copies' shows what is still out there.
+                next 'keys materialize'. 'keys copies' shows what is still out there. 'keys seal' \
+                moves keys kept in files into the registry; 'keys rewrap' moves the sealed keys to a \
+                new key-encryption key.
 
                 Examples:
                   dkimctl keys materialize --host-dir /etc/opendkim/keys --provider self-hosted
                   dkimctl keys copies --format json
+                  dkimctl keys seal
+                  dkimctl keys rewrap --previous-kek-file /etc/dkimctl/kek.old
                 """,
-            subcommands: [Materialize.self, Copies.self])
+            subcommands: [Materialize.self, Copies.self, Seal.self, Rewrap.self])
 
         struct Materialize: DKIMCommand {
             static let configuration = CommandConfiguration(
@@ -97,6 +101,84 @@ extension DKIMCtl {
                     Output.note(
                         "\(changes.directory) on \(changes.host): \(changes.written.count) written, \(changes.unchanged) unchanged, \(changes.erased.count) erased")
                 }
+            }
+        }
+
+        struct Seal: DKIMCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "seal",
+                abstract: "Move the private keys kept in files into the registry, sealed under the key-encryption key.",
+                discussion: """
+                    For a state directory that switches to 'keyStore: registry': the pending, published, \
+                    active and retired keys whose private key is a file in keys/ are sealed under the \
+                    configured keyEncryptionKey:, one key per transaction (key.private-key-sealed \
+                    event), and each file is overwritten and removed once its key is sealed. Run again \
+                    after an interruption: it goes on where it stopped.
+
+                    Examples:
+                      dkimctl keys seal
+                      dkimctl keys seal --domain example.org
+                    """)
+
+            @OptionGroup var global: GlobalOptions
+            @OptionGroup var configurationFile: ConfigurationOption
+
+            @Option(help: "Only the keys of this domain.")
+            var domain: String?
+
+            func run(_ context: CommandContext) throws {
+                let filter = KeyFilter(domain: try domain.map(DomainName.init))
+                let configuration = try configurationFile.load(context, required: false, checkEnvironment: false)
+                let custody = PrivateKeyCustody(registry: context.registry, state: context.state, store: configuration.privateKeyStore)
+                let sealed = try custody.sealKeyFiles(matching: filter, actor: context.actor, at: context.now)
+                for key in sealed { Output.standard.write("sealed \(key.selector) (\(key.domain))\n") }
+                Output.note("\(sealed.count) private key(s) moved into the registry")
+            }
+        }
+
+        struct Rewrap: DKIMCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "rewrap",
+                abstract: "Re-wrap every sealed key's data key under the configured key-encryption key (KEK rotation).",
+                discussion: """
+                    Put the new KEK in keyEncryptionKey:, name the previous one here, and run once: \
+                    every envelope sealed under the previous KEK gets its data key wrapped under the new \
+                    one, in one transaction (keys.rewrapped event); the private keys themselves are not \
+                    re-encrypted and nothing else changes. Nothing is changed if one envelope does not \
+                    open under the previous KEK. The previous wrappings are left nowhere in the \
+                    registry's files; backups taken before still open with the previous KEK.
+
+                    Examples:
+                      dkimctl keys rewrap --previous-kek-file /etc/dkimctl/kek.old
+                      dkimctl keys rewrap --previous-kek-command "vault kv get -field=kek -version=3 secret/dkimctl"
+                    """)
+
+            @OptionGroup var global: GlobalOptions
+            @OptionGroup var configurationFile: ConfigurationOption
+
+            @Option(name: .customLong("previous-kek-file"), help: ArgumentHelp("The previous KEK, in a file.", valueName: "file"))
+            var previousFile: String?
+
+            @Option(name: .customLong("previous-kek-credential"), help: ArgumentHelp("The previous KEK, a systemd credential.", valueName: "name"))
+            var previousCredential: String?
+
+            @Option(name: .customLong("previous-kek-command"), help: ArgumentHelp("The previous KEK, printed by a command.", valueName: "command"))
+            var previousCommand: String?
+
+            func run(_ context: CommandContext) throws {
+                let given = [previousFile.map(KeyEncryptionKeySource.file), previousCredential.map(KeyEncryptionKeySource.credential),
+                             previousCommand.map(KeyEncryptionKeySource.command)].compactMap { $0 }
+                guard given.count == 1 else {
+                    throw DKIMError(.invalidInput, "give the previous KEK once: --previous-kek-file, --previous-kek-credential or --previous-kek-command (found \(given.count))")
+                }
+                let configuration = try configurationFile.load(context, required: false, checkEnvironment: false)
+                let next = try configuration.privateKeyStore.kek(for: "re-wrapping the sealed keys")
+                let previous = try given[0].load()
+                guard previous.id != next.id else {
+                    throw DKIMError(.invalidInput, "the previous KEK (\(previous.origin)) is the configured one (id \(next.id)); put the new KEK in keyEncryptionKey: first")
+                }
+                let count = try context.registry.rewrapPrivateKeys(from: previous, to: next, actor: context.actor, at: context.now)
+                Output.standard.write("re-wrapped \(count) sealed key(s) from KEK \(previous.id) to KEK \(next.id)\n")
             }
         }
 
