@@ -52,7 +52,7 @@ struct CommandContext {
             throw DKIMError(.notInitialized, "no dkimctl registry in \(state.path); run 'dkimctl init' first (or pass --state-dir)")
         }
         try state.checkSafety(keyFiles: checkingKeyFiles)
-        let registry = try SQLiteRegistry.open(path: state.registryPath, create: false)
+        let registry = try SQLRegistry.open(path: state.registryPath, create: false)
         return CommandContext(state: state, registry: registry, actor: Actor.current(), now: now)
     }
 }

@@ -91,7 +91,7 @@ import Testing
     func tamperingIsFoundAndNamed(_ tampering: Tampering) throws {
         let (scratch, dkimctl) = try registry()
         defer { withExtendedLifetime(scratch) {} }
-        let head = try #require(try SQLiteRegistry.open(path: dkimctl.stateDirectory + "/registry.sqlite", create: false).verifyEventChain().headHash)
+        let head = try #require(try SQLRegistry.open(path: dkimctl.stateDirectory + "/registry.sqlite", create: false).verifyEventChain().headHash)
         try tamper(dkimctl, tampering.sql)
         let result = try dkimctl.run(["audit", "verify", "--format", "json"])
         #expect(result.status == 1)
@@ -135,7 +135,7 @@ import Testing
         try Self.pythonVerifier.write(toFile: scratch.file("verify.py"), atomically: true, encoding: .utf8)
         let python = try #require(ProcessRunner.which("python3"))
         let verified = try ProcessRunner.run(python, [scratch.file("verify.py"), csv])
-        let chain = try SQLiteRegistry.open(path: dkimctl.stateDirectory + "/registry.sqlite", create: false).verifyEventChain()
+        let chain = try SQLRegistry.open(path: dkimctl.stateDirectory + "/registry.sqlite", create: false).verifyEventChain()
         #expect(verified.status == 0, "\(verified.standardOutput)\(verified.standardError)")
         #expect(verified.standardOutput == "ok \(chain.eventCount) \(chain.headHash)\n")
 

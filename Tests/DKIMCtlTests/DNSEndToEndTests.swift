@@ -163,7 +163,7 @@ import Testing
         #expect(unreachable.status == 2, "\(unreachable.standardOutput)")
         #expect(unreachable.standardOutput.contains("temperror"))
 
-        let chain = try SQLiteRegistry.open(path: StateDirectory(path: dkimctl.stateDirectory).registryPath, create: false).verifyEventChain()
+        let chain = try SQLRegistry.open(path: StateDirectory(path: dkimctl.stateDirectory).registryPath, create: false).verifyEventChain()
         #expect(chain.isIntact, "\(chain.problems)")
     }
 

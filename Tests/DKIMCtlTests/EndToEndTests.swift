@@ -153,7 +153,7 @@ import Testing
         for output in [listed, csv, table, shown, text, zone, line, ed, custom] {
             #expect(!output.standardOutput.contains("PRIVATE KEY") && !output.standardError.contains("PRIVATE KEY"))
         }
-        let chain = try SQLiteRegistry.open(path: state.registryPath, create: false).verifyEventChain()
+        let chain = try SQLRegistry.open(path: state.registryPath, create: false).verifyEventChain()
         #expect(chain.isIntact, "\(chain.problems)")
         // registry.initialized, default-owner-set, then per key slot.created (new slots) and key.created.
         #expect(chain.eventCount == 2 + 6 + 5)

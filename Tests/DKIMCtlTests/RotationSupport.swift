@@ -126,8 +126,8 @@ final class RotationWorld {
         try dkimctl.run(["rotate", "--config", configPath] + extra, environment: at(offset).merging(environment) { $1 })
     }
 
-    func registry() throws -> SQLiteRegistry {
-        try SQLiteRegistry.open(path: scratch.file("state/registry.sqlite"), create: false)
+    func registry() throws -> SQLRegistry {
+        try SQLRegistry.open(path: scratch.file("state/registry.sqlite"), create: false)
     }
 
     /// The domain's keys, their private key paths resolved to the files in the state directory.

@@ -64,7 +64,7 @@ import Testing
         }
 
         func key(_ selector: String, _ domain: String = "example.org") throws -> RegisteredKey {
-            let registry = try SQLiteRegistry.open(path: scratch.file("state/registry.sqlite"), create: false)
+            let registry = try SQLRegistry.open(path: scratch.file("state/registry.sqlite"), create: false)
             let key = try #require(try registry.key(selector: Selector(selector), domain: DomainName(domain)))
             return try StateDirectory(path: scratch.file("state")).resolvingPrivateKeyFile(key)
         }

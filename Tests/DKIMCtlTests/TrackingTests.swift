@@ -55,8 +55,8 @@ import Testing
             #expect(result.status == 0, "\(result.standardError)")
         }
 
-        func registry() throws -> SQLiteRegistry {
-            try SQLiteRegistry.open(path: scratch.file("state/registry.sqlite"), create: false)
+        func registry() throws -> SQLRegistry {
+            try SQLRegistry.open(path: scratch.file("state/registry.sqlite"), create: false)
         }
 
         func key(_ selector: String) throws -> RegisteredKey {

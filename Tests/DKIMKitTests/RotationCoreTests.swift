@@ -79,7 +79,7 @@ import Testing
     /// One managed slot (self-hosted, Ed25519) on example.org, over an in-memory registry and the fake zone.
     struct World {
         let scratch: TemporaryDirectory
-        let registry: SQLiteRegistry
+        let registry: SQLRegistry
         let zone = FakeZone()
         let policy: SlotPolicy
         let engine: RotationEngine
@@ -88,7 +88,7 @@ import Testing
             scratch = try TemporaryDirectory("core")
             let state = StateDirectory(path: scratch.file("state"))
             try state.create()
-            registry = try SQLiteRegistry.inMemory()
+            registry = try SQLRegistry.inMemory()
             let zone = self.zone
             let server = DNSServer(address: "192.0.2.53")
             let checker = PublicationChecker(

@@ -15,7 +15,7 @@ import Testing
             owner: Owner("team@example.org"), specification: KeySpecification(algorithm: .ed25519))
     }
 
-    private func register(_ registry: SQLiteRegistry, _ selector: String, at time: Date) throws -> RegisteredKey {
+    private func register(_ registry: SQLRegistry, _ selector: String, at time: Date) throws -> RegisteredKey {
         try registry.register(
             NewKeyRegistration(
                 domain: DomainName("example.org"), provider: Provider("mailgun"), usage: Usage("notifications"),
@@ -28,7 +28,7 @@ import Testing
     @Test func aSlotsDatesFollowItsPolicy() throws {
         let policy = try policy()  // rotation 182d, lead 14d, grace 7d, stable TTL 86400
         let schedule = SlotSchedule(policy: policy)
-        let registry = try SQLiteRegistry.inMemory()
+        let registry = try SQLRegistry.inMemory()
         #expect(schedule.newKeyReason([], at: start) == "first key of the slot")
 
         let first = try register(registry, "k1", at: start)
@@ -59,7 +59,7 @@ import Testing
 
     @Test func aStableTTLIsNotDueTwice() throws {
         let policy = try policy()
-        let registry = try SQLiteRegistry.inMemory()
+        let registry = try SQLRegistry.inMemory()
         let key = try register(registry, "k1", at: start)
         let active = try registry.activate(keyID: key.id, rotationPeriod: policy.rotation, forcedReason: "test", actor: actor, at: start).active
         let raised = try registry.changeTTL(keyID: active.id, ttl: policy.stableTTL, actor: actor, at: start.addingTimeInterval(8 * day))

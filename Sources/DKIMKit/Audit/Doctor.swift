@@ -58,10 +58,10 @@ public struct Doctor: Sendable {
         checks += unsafe.isEmpty ? [.ok("key-file-mode", "\(files.count) key file(s), all mode 0600")] : unsafe
 
         // The registry: it opens, SQLite finds it sound, its event chain is intact.
-        let registry: SQLiteRegistry
+        let registry: SQLRegistry
         do {
-            registry = try SQLiteRegistry.open(path: state.registryPath, create: false)
-            let integrity = try registry.integrityCheck()
+            registry = try SQLRegistry.open(path: state.registryPath, create: false)
+            let integrity = try registry.integrityCheck() ?? ["ok"]
             guard integrity == ["ok"] else {
                 checks.append(.problem(
                     "registry-integrity", "PRAGMA integrity_check reports damage: \(integrity.prefix(3).joined(separator: "; "))",
@@ -116,7 +116,7 @@ public struct Doctor: Sendable {
     }
 
     /// Key files no registry row references, and rows of live keys whose file is gone.
-    private func keyFileChecks(_ registry: SQLiteRegistry, files: [String]) throws -> [DoctorCheck] {
+    private func keyFileChecks(_ registry: SQLRegistry, files: [String]) throws -> [DoctorCheck] {
         var checks: [DoctorCheck] = []
         let keys = try registry.keys(matching: KeyFilter(kinds: [.local]))
         let referenced = Set(keys.compactMap { try? state.privateKeyFile(of: $0) })
@@ -157,7 +157,7 @@ public struct Doctor: Sendable {
         }
         let configuration: LifecycleConfiguration
         do {
-            let owner = try? SQLiteRegistry.open(path: state.registryPath, create: false).defaultOwner()
+            let owner = try? SQLRegistry.open(path: state.registryPath, create: false).defaultOwner()
             configuration = try ConfigurationFile.load(path: configurationPath, defaultOwner: owner ?? nil, checkEnvironment: true)
         } catch {
             return [.problem("configuration", (error as? DKIMError)?.message ?? "\(error)", fix: .manual("fix the line named"), .checkConfiguration(path: configurationPath))]
@@ -175,7 +175,7 @@ public struct Doctor: Sendable {
     private func keyEncryptionKeyCheck(_ store: PrivateKeyStore) -> DoctorCheck? {
         let name = "key-encryption-key"
         do {
-            let registry = try SQLiteRegistry.open(path: state.registryPath, create: false)
+            let registry = try SQLRegistry.open(path: state.registryPath, create: false)
             let sealed = try registry.keys(matching: KeyFilter(states: [.pending, .published, .active, .retired], kinds: [.local]))
                 .filter(\.privateKeyInRegistry)
             guard !sealed.isEmpty || store.kind == .registry else { return nil }

@@ -4,7 +4,7 @@ import Foundation
 ///
 /// Every method that changes something is one transaction that keeps the
 /// invariants (unique selectors per domain, one event per change, an unbroken
-/// event chain). `SQLiteRegistry` is the embedded implementation; a server
+/// event chain). `SQLRegistry` is the embedded implementation; a server
 /// database can sit behind the same protocol.
 public protocol KeyRegistry: Sendable {
     /// The owner recorded by `init`, used when a new key names none.

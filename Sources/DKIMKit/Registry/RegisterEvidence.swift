@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// What makes the register as tamper-evident as the event log.
 ///
@@ -22,7 +21,7 @@ enum RegisterEvidence {
         "cname_target", "last_seen_at",
     ]
     static let slotColumns = ["id", "domain", "provider", "usage", "owner", "created_at"]
-    static let definitionColumns = ["id", "slot_id"] + SQLiteRegistry.definitionColumns.map(\.column) + ["defined_at", "changed_at", "removed_at"]
+    static let definitionColumns = ["id", "slot_id"] + SQLRegistry.definitionColumns.map(\.column) + ["defined_at", "changed_at", "removed_at"]
     static let checkColumns = ["id", "key_id", "checked_at", "actor", "verdict", "record_ttl", "negative_ttl", "problems"]
     static let serverColumns = [
         "id", "check_id", "zone", "name", "server", "address", "port", "status", "serial", "ttl", "negative_ttl", "detail",
@@ -31,20 +30,20 @@ enum RegisterEvidence {
     /// A row's fields as canonical text (nil for NULL), in column order.
     typealias Fields = [(name: String, value: String?)]
 
-    static func fields(_ row: Row, _ columns: [String]) -> Fields {
+    static func fields(_ row: SQLRow, _ columns: [String]) -> Fields {
         columns.enumerated().map { index, column in
-            let value = canonical(row[index] as DatabaseValue)
+            let value = canonical(row[index])
             if column == "public_key" { return ("public_key_sha256", value.map(sha256Hex)) }
             return (column, value)
         }
     }
 
-    static func canonical(_ value: DatabaseValue) -> String? {
-        switch value.storage {
+    static func canonical(_ value: SQLValue) -> String? {
+        switch value {
         case .null: return nil
-        case .int64(let number): return String(number)
-        case .double(let number): return String(number)
-        case .string(let text): return text
+        case .integer(let number): return String(number)
+        case .real(let number): return String(number)
+        case .text(let text): return text
         case .blob(let data): return "blob:" + data.hexadecimal
         }
     }
@@ -57,26 +56,23 @@ enum RegisterEvidence {
         return writer.text
     }
 
-    static func keyRow(_ db: Database, id: Int64) throws -> Fields? {
-        try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT \(keyColumns.joined(separator: ", ")) FROM key WHERE id = ?"), arguments: [id]
+    static func keyRow(_ db: any SQLSession, id: Int64) throws -> Fields? {
+        try db.row(sql: "SELECT \(keyColumns.joined(separator: ", ")) FROM key WHERE id = ?", arguments: [id]
         ).map { fields($0, keyColumns) }
     }
 
-    static func slotRow(_ db: Database, id: Int64) throws -> Fields? {
-        try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT \(slotColumns.joined(separator: ", ")) FROM slot WHERE id = ?"), arguments: [id]
+    static func slotRow(_ db: any SQLSession, id: Int64) throws -> Fields? {
+        try db.row(sql: "SELECT \(slotColumns.joined(separator: ", ")) FROM slot WHERE id = ?", arguments: [id]
         ).map { fields($0, slotColumns) }
     }
 
-    static func definitionRow(_ db: Database, slotID: Int64) throws -> Fields? {
-        try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT \(definitionColumns.joined(separator: ", ")) FROM slot_definition WHERE slot_id = ?"), arguments: [slotID]
+    static func definitionRow(_ db: any SQLSession, slotID: Int64) throws -> Fields? {
+        try db.row(sql: "SELECT \(definitionColumns.joined(separator: ", ")) FROM slot_definition WHERE slot_id = ?", arguments: [slotID]
         ).map { fields($0, definitionColumns) }
     }
 
     /// Adds the snapshots of the rows `draft` is about to its details.
-    static func attachSnapshots(to draft: inout EventDraft, db: Database) throws {
+    static func attachSnapshots(to draft: inout EventDraft, db: any SQLSession) throws {
         var slotID = draft.slotID
         if let keyID = draft.keyID, let row = try keyRow(db, id: keyID) {
             draft.details["key_row"] = json(row)
@@ -98,12 +94,10 @@ enum RegisterEvidence {
     /// `dkimctl-evidence-v1\n`, then for each check in id order `dns_check\n` and its
     /// fields, then `dns_check_server\n` and the fields of each of its server rows in
     /// id order; a field is `name=LENGTH:VALUE\n` or `name=null\n` (as in event hashes).
-    static func evidenceDigest(_ db: Database, first: Int64, last: Int64) throws -> (checks: Int, servers: Int, digest: String) {
+    static func evidenceDigest(_ db: any SQLSession, first: Int64, last: Int64) throws -> (checks: Int, servers: Int, digest: String) {
         var servers: [Int64: [Fields]] = [:]
         var serverCount = 0
-        let serverRows = try Row.fetchCursor(
-            db.cachedStatement(
-                sql: "SELECT \(serverColumns.joined(separator: ", ")) FROM dns_check_server WHERE check_id BETWEEN ? AND ? ORDER BY id"),
+        var serverRows = try db.cursor(sql: "SELECT \(serverColumns.joined(separator: ", ")) FROM dns_check_server WHERE check_id BETWEEN ? AND ? ORDER BY id",
             arguments: [first, last])
         while let row = try serverRows.next() {
             servers[try RowDecoder(row, table: "dns_check_server").int64(1), default: []].append(fields(row, serverColumns))
@@ -111,8 +105,7 @@ enum RegisterEvidence {
         }
         var text = "dkimctl-evidence-v1\n"
         var checkCount = 0
-        let checkRows = try Row.fetchCursor(
-            db.cachedStatement(sql: "SELECT \(checkColumns.joined(separator: ", ")) FROM dns_check WHERE id BETWEEN ? AND ? ORDER BY id"),
+        var checkRows = try db.cursor(sql: "SELECT \(checkColumns.joined(separator: ", ")) FROM dns_check WHERE id BETWEEN ? AND ? ORDER BY id",
             arguments: [first, last])
         while let row = try checkRows.next() {
             checkCount += 1
@@ -141,11 +134,11 @@ enum RegisterEvidence {
     }
 
     /// Appends the event that anchors the checks recorded since `previousLast` (exclusive).
-    static func anchorChecks(after previousLast: Int64, db: Database, actor: Actor, time: Date) throws {
-        guard let last = try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(id) FROM dns_check")), last > previousLast else { return }
+    static func anchorChecks(after previousLast: Int64, db: any SQLSession, actor: Actor, time: Date) throws {
+        guard let last = try db.int64(sql: "SELECT max(id) FROM dns_check"), last > previousLast else { return }
         let first = previousLast + 1
         let digest = try evidenceDigest(db, first: first, last: last)
-        try SQLiteRegistry.append(
+        try SQLRegistry.append(
             EventDraft(
                 action: "dns.checks-recorded",
                 details: [
@@ -155,22 +148,22 @@ enum RegisterEvidence {
             db: db, actor: actor, time: time)
     }
 
-    static func lastCheckID(_ db: Database) throws -> Int64 {
-        try Int64.fetchOne(db.cachedStatement(sql: "SELECT coalesce(max(id), 0) FROM dns_check")) ?? 0
+    static func lastCheckID(_ db: any SQLSession) throws -> Int64 {
+        try db.int64(sql: "SELECT coalesce(max(id), 0) FROM dns_check") ?? 0
     }
 
     // MARK: Replay
 
     /// Replays the event log against the register and the DNS evidence.
     /// - Returns: every difference, the first found first.
-    static func verify(_ db: Database) throws -> RegisterVerification {
+    static func verify(_ db: any SQLSession) throws -> RegisterVerification {
         var keySnapshots: [Int64: (event: Int64, fields: [String: String?])] = [:]
         var slotSnapshots: [Int64: (event: Int64, fields: [String: String?])] = [:]
         var definitionSnapshots: [Int64: (event: Int64, fields: [String: String?])] = [:]
         var anchors: [(event: Int64, first: Int64, last: Int64, checks: Int, servers: Int, digest: String)] = []
         var problems: [String] = []
 
-        let events = try Row.fetchCursor(db, sql: "SELECT id, action, details FROM event ORDER BY id")
+        var events = try db.cursor(sql: "SELECT id, action, details FROM event ORDER BY id")
         while let event = try events.next() {
             let decoder = RowDecoder(event, table: "event")
             let details = try decoder.string(2)
@@ -207,13 +200,13 @@ enum RegisterEvidence {
         // Slot rows are named "provider usage of domain", key rows "selector of domain".
         var rows = 0
         rows += try replay(db, table: "slot", columns: slotColumns, snapshots: slotSnapshots, problems: &problems) { row in
-            "\(describe(row[2] as DatabaseValue)) \(describe(row[3] as DatabaseValue)) of \(describe(row[1] as DatabaseValue))"
+            "\(describe(row[2])) \(describe(row[3])) of \(describe(row[1]))"
         }
         rows += try replay(db, table: "key", columns: keyColumns, snapshots: keySnapshots, problems: &problems) { row in
-            "\(describe(row[3] as DatabaseValue)) of \(describe(row[2] as DatabaseValue))"
+            "\(describe(row[3])) of \(describe(row[2]))"
         }
         rows += try replay(db, table: "slot_definition", columns: definitionColumns, snapshots: definitionSnapshots, problems: &problems) { row in
-            "slot \(describe(row[1] as DatabaseValue))"
+            "slot \(describe(row[1]))"
         }
 
         // DNS evidence: each anchored range still digests the same, and no row lies outside every range.
@@ -232,12 +225,12 @@ enum RegisterEvidence {
             }
             covered.append(anchor.first...anchor.last)
         }
-        let uncovered = try Int64.fetchAll(db, sql: "SELECT id FROM dns_check ORDER BY id").filter { id in !covered.contains { $0.contains(id) } }
+        let uncovered = try db.int64s(sql: "SELECT id FROM dns_check ORDER BY id").filter { id in !covered.contains { $0.contains(id) } }
         if let first = uncovered.first {
             problems.append(
                 "\(uncovered.count) DNS check row\(uncovered.count == 1 ? " is" : "s are") anchored by no event (first: dns_check \(first)): added outside dkimctl")
         }
-        let strayServers = try Int64.fetchAll(db, sql: "SELECT DISTINCT check_id FROM dns_check_server ORDER BY check_id")
+        let strayServers = try db.int64s(sql: "SELECT DISTINCT check_id FROM dns_check_server ORDER BY check_id")
             .filter { id in !covered.contains { $0.contains(id) } }
         if let first = strayServers.first {
             problems.append("DNS server rows of \(strayServers.count) check\(strayServers.count == 1 ? "" : "s") are anchored by no event (first: check \(first))")
@@ -247,12 +240,12 @@ enum RegisterEvidence {
 
     /// Compares every row of `table` with its last snapshot; returns how many rows there are.
     private static func replay(
-        _ db: Database, table: String, columns: [String], snapshots: [Int64: (event: Int64, fields: [String: String?])],
-        problems: inout [String], name: (Row) -> String
+        _ db: any SQLSession, table: String, columns: [String], snapshots: [Int64: (event: Int64, fields: [String: String?])],
+        problems: inout [String], name: (SQLRow) -> String
     ) throws -> Int {
         var unseen = snapshots
         var count = 0
-        let rows = try Row.fetchCursor(db, sql: "SELECT \(columns.joined(separator: ", ")) FROM \(table) ORDER BY id")
+        var rows = try db.cursor(sql: "SELECT \(columns.joined(separator: ", ")) FROM \(table) ORDER BY id")
         while let row = try rows.next() {
             count += 1
             let id = try RowDecoder(row, table: table).int64(0)
@@ -292,7 +285,7 @@ enum RegisterEvidence {
         return "'" + TextEscaping.controlCharactersEscaped(shown) + "'"
     }
 
-    private static func describe(_ value: DatabaseValue) -> String {
+    private static func describe(_ value: SQLValue) -> String {
         canonical(value).map(TextEscaping.controlCharactersEscaped) ?? "NULL"
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// The optional tags of a key record that a user chooses at generation time.
 public struct RecordOptions: Sendable, Equatable {
@@ -309,7 +308,7 @@ extension ExpectedKey {
 extension RecordOptions {
     /// The `hash_algorithms`, `service_types`, `flags` and `notes` columns as stored: lists
     /// joined with `:`, no flags as NULL. The one encoder; `decodeKey` reads them back.
-    var columnValues: [(any DatabaseValueConvertible)?] {
+    var columnValues: [any SQLBindable] {
         [hashAlgorithms?.joined(separator: ":"), serviceTypes?.joined(separator: ":"), flags.isEmpty ? nil : flags.joined(separator: ":"), notes]
     }
 }

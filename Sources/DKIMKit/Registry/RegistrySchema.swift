@@ -152,19 +152,20 @@ enum RegistrySchema {
             // anchored here, as they are at the upgrade: edits made before it cannot be told.
             let actor = Actor("dkimctl-upgrade")
             let time = Timestamp.truncatedToMilliseconds(Date())
+            let session = GRDBSession(db)
             for id in try Int64.fetchAll(db, sql: "SELECT id FROM slot ORDER BY id") {
-                try SQLiteRegistry.append(
+                try SQLRegistry.append(
                     EventDraft(action: "slot.baseline", slotID: id, details: ["reason": "register snapshots begin"]),
-                    db: db, actor: actor, time: time)
+                    db: session, actor: actor, time: time)
             }
             for row in try Row.fetchAll(db, sql: "SELECT id, domain, selector FROM key ORDER BY id") {
-                try SQLiteRegistry.append(
+                try SQLRegistry.append(
                     EventDraft(
                         action: "key.baseline", keyID: row[0], domain: row[1], selector: row[2],
                         details: ["reason": "register snapshots begin"]),
-                    db: db, actor: actor, time: time)
+                    db: session, actor: actor, time: time)
             }
-            try RegisterEvidence.anchorChecks(after: 0, db: db, actor: actor, time: time)
+            try RegisterEvidence.anchorChecks(after: 0, db: session, actor: actor, time: time)
         }
 
         migrator.registerMigration("v6-dmarc-reports") { db in

@@ -1,10 +1,9 @@
 import Foundation
-import GRDB
 
 /// Reads a registry row without trusting it: a value of the wrong type (text in an
 /// integer column, an unparseable date) is a `DKIMError.registry` naming the
 /// table, the row and the column — never a trap. GRDB's typed subscripts stop
-/// the process on a value they cannot convert; this reads `DatabaseValue`s.
+/// the process on a value they cannot convert; this reads `SQLValue`s.
 /// A column's position in a SELECT: a plain index, or a named column enum.
 protocol RowPosition {
     var position: Int { get }
@@ -15,40 +14,38 @@ extension Int: RowPosition {
 }
 
 struct RowDecoder {
-    let row: Row
+    let row: SQLRow
     let table: String
 
-    init(_ row: Row, table: String) {
+    init(_ row: SQLRow, table: String) {
         self.row = row
         self.table = table
     }
 
-    private var columnNames: [String] { Array(row.columnNames) }
-
     private func index(_ column: String) -> Int {
-        columnNames.firstIndex(of: column) ?? -1
+        row.columns.position(of: column) ?? -1
     }
 
-    private func raw(_ index: Int) -> DatabaseValue {
-        index >= 0 && index < row.count ? row[index] : .null
+    private func raw(_ index: Int) -> SQLValue {
+        row[index]
     }
 
     /// The row's id (column `id`, else the first column) for messages.
     private var rowLabel: String {
         let id = index("id") >= 0 ? raw(index("id")) : raw(0)
-        if case .int64(let value) = id.storage { return "row \(value)" }
+        if case .integer(let value) = id { return "row \(value)" }
         return "a row"
     }
 
     private func damaged(_ index: Int, expected: String) -> DKIMError {
-        let name = index >= 0 && index < columnNames.count ? columnNames[index] : "?"
+        let name = index >= 0 && index < row.columns.names.count ? row.columns.names[index] : "?"
         let value = raw(index)
         let shown: String
-        switch value.storage {
+        switch value {
         case .null: shown = "NULL"
-        case .int64(let number): shown = String(number)
-        case .double(let number): shown = String(number)
-        case .string(let text): shown = "'" + TextEscaping.controlCharactersEscaped(String(text.prefix(60))) + "'"
+        case .integer(let number): shown = String(number)
+        case .real(let number): shown = String(number)
+        case .text(let text): shown = "'" + TextEscaping.controlCharactersEscaped(String(text.prefix(60))) + "'"
         case .blob(let data): shown = "a \(data.count)-octet blob"
         }
         return DKIMError(
@@ -60,10 +57,10 @@ struct RowDecoder {
 
     func optionalInt64(_ column: some RowPosition) throws -> Int64? {
         let index = column.position
-        switch raw(index).storage {
+        switch raw(index) {
         case .null: return nil
-        case .int64(let number): return number
-        case .double(let number) where number == number.rounded() && abs(number) < 9e15: return Int64(number)
+        case .integer(let number): return number
+        case .real(let number) where number == number.rounded() && abs(number) < 9e15: return Int64(number)
         default: throw damaged(index, expected: "an integer")
         }
     }
@@ -89,9 +86,9 @@ struct RowDecoder {
 
     func optionalString(_ column: some RowPosition) throws -> String? {
         let index = column.position
-        switch raw(index).storage {
+        switch raw(index) {
         case .null: return nil
-        case .string(let text): return text
+        case .text(let text): return text
         default: throw damaged(index, expected: "text")
         }
     }

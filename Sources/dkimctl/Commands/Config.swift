@@ -57,7 +57,7 @@ extension DKIMCtl {
                 let state = global.state
                 let target = path ?? state.configurationPath
                 var owner: Owner?
-                if state.exists, let registry = try? SQLiteRegistry.open(path: state.registryPath, create: false) {
+                if state.exists, let registry = try? SQLRegistry.open(path: state.registryPath, create: false) {
                     owner = try registry.defaultOwner()
                 }
                 let configuration = try ConfigurationFile.load(path: target, defaultOwner: owner)

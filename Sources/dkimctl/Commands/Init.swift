@@ -28,7 +28,7 @@ extension DKIMCtl {
             let state = global.state
             let existed = state.exists
             try state.create()
-            let registry = try SQLiteRegistry.open(path: state.registryPath, create: true)
+            let registry = try SQLRegistry.open(path: state.registryPath, create: true)
             let actor = Actor.current()
             try registry.recordInitialisation(
                 actor: actor, at: now, details: ["dkimctl_version": DKIMKitVersion.current, "state_dir": state.path])

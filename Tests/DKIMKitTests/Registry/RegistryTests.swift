@@ -22,7 +22,7 @@ import Testing
     @Test func migratesFromEmptyAndRegistersPendingKeys() throws {
         let directory = try TemporaryDirectory()
         let path = directory.file("registry.sqlite")
-        let registry = try SQLiteRegistry.open(path: path, create: true)
+        let registry = try SQLRegistry.open(path: path, create: true)
         let key = try registry.register(registration("s1"), actor: actor, at: time)
         #expect(key.state == .pending)
         #expect(key.createdAt == time)
@@ -30,7 +30,7 @@ import Testing
         #expect(key.record.text == "v=DKIM1; k=rsa; t=y; p=cHVibGlj")
 
         // Reopening applies no migration twice and sees the same data.
-        let reopened = try SQLiteRegistry.open(path: path, create: false)
+        let reopened = try SQLRegistry.open(path: path, create: false)
         #expect(try reopened.key(selector: Selector("s1"), domain: DomainName("example.org")) == key)
         let journal = try DatabaseQueue(path: path).read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
         #expect(journal == "wal")
@@ -39,14 +39,14 @@ import Testing
     @Test func aMissingRegistryIsNotCreatedUnlessAsked() throws {
         let directory = try TemporaryDirectory()
         let error = try #require(throws: DKIMError.self) {
-            try SQLiteRegistry.open(path: directory.file("none.sqlite"), create: false)
+            try SQLRegistry.open(path: directory.file("none.sqlite"), create: false)
         }
         #expect(error.kind == .notInitialized)
         #expect(!FileManager.default.fileExists(atPath: directory.file("none.sqlite")))
     }
 
     @Test func selectorsAreUniquePerDomain() throws {
-        let registry = try SQLiteRegistry.inMemory()
+        let registry = try SQLRegistry.inMemory()
         _ = try registry.register(registration("s1"), actor: actor, at: time)
         let error = try #require(throws: DKIMError.self) {
             try registry.register(registration("s1", provider: "brevo"), actor: actor, at: time)
@@ -60,7 +60,7 @@ import Testing
     }
 
     @Test func filtersCombine() throws {
-        let registry = try SQLiteRegistry.inMemory()
+        let registry = try SQLRegistry.inMemory()
         _ = try registry.register(registration("a", usage: "support", owner: "help@example.org"), actor: actor, at: time)
         _ = try registry.register(registration("b", provider: "brevo"), actor: actor, at: time)
         _ = try registry.register(registration("c", domain: "example.net"), actor: actor, at: time)
@@ -74,7 +74,7 @@ import Testing
     }
 
     @Test func theSlotKeepsOneOwnerAndOwnerChangesAreLogged() throws {
-        let registry = try SQLiteRegistry.inMemory()
+        let registry = try SQLRegistry.inMemory()
         _ = try registry.register(registration("s1"), actor: actor, at: time)
         let second = try registry.register(registration("s2", owner: "new-team@example.org"), actor: actor, at: time)
         #expect(second.owner.address == "new-team@example.org")
@@ -83,7 +83,7 @@ import Testing
     }
 
     @Test func theDefaultOwnerIsStoredOnceAndEveryChangeIsAnEvent() throws {
-        let registry = try SQLiteRegistry.inMemory()
+        let registry = try SQLRegistry.inMemory()
         #expect(try registry.defaultOwner() == nil)
         #expect(try registry.setDefaultOwner(Owner("a@example.org"), actor: actor, at: time))
         #expect(try !registry.setDefaultOwner(Owner("a@example.org"), actor: actor, at: time))
@@ -94,7 +94,7 @@ import Testing
     }
 
     @Test func activationKeepsOneActiveKeyPerSlotAndNeedsAProofUnlessForced() throws {
-        let registry = try SQLiteRegistry.inMemory()
+        let registry = try SQLRegistry.inMemory()
         let first = try registry.register(registration("s1"), actor: actor, at: time)
         let second = try registry.register(registration("s2"), actor: actor, at: time)
         let rotation = TimeSpan(seconds: 182 * 86400)
@@ -138,10 +138,10 @@ import Testing
     // MARK: The event chain
 
     /// A registry file with five events, and a raw connection that can tamper with it.
-    private func chainFixture() throws -> (TemporaryDirectory, SQLiteRegistry, DatabaseQueue) {
+    private func chainFixture() throws -> (TemporaryDirectory, SQLRegistry, DatabaseQueue) {
         let directory = try TemporaryDirectory()
         let path = directory.file("registry.sqlite")
-        let registry = try SQLiteRegistry.open(path: path, create: true)
+        let registry = try SQLRegistry.open(path: path, create: true)
         try registry.recordInitialisation(actor: actor, at: time, details: ["v": "1"])
         _ = try registry.register(registration("s1"), actor: actor, at: time)
         _ = try registry.register(registration("s2"), actor: actor, at: time.addingTimeInterval(1))
@@ -207,11 +207,11 @@ import Testing
     @Test func aRegistryFromANewerVersionIsRefused() throws {
         let directory = try TemporaryDirectory()
         let path = directory.file("registry.sqlite")
-        _ = try SQLiteRegistry.open(path: path, create: true)
+        _ = try SQLRegistry.open(path: path, create: true)
         try DatabaseQueue(path: path).write { db in
             try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99-from-the-future')")
         }
-        let error = try #require(throws: DKIMError.self) { try SQLiteRegistry.open(path: path, create: false) }
+        let error = try #require(throws: DKIMError.self) { try SQLRegistry.open(path: path, create: false) }
         #expect(error.message.contains("newer dkimctl"))
     }
 
@@ -220,7 +220,7 @@ import Testing
         let path = directory.file("registry.sqlite")
         let garbage = Data(repeating: 0x5A, count: 8192)
         try garbage.write(to: URL(fileURLWithPath: path))
-        let error = try #require(throws: DKIMError.self) { try SQLiteRegistry.open(path: path, create: false) }
+        let error = try #require(throws: DKIMError.self) { try SQLRegistry.open(path: path, create: false) }
         #expect(error.kind == .registry)
         #expect(error.message.contains(path))
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == garbage)

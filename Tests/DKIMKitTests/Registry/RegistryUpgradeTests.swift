@@ -25,7 +25,7 @@ import Testing
         }
         try queue.close()
 
-        let registry = try SQLiteRegistry.open(path: path, create: false)
+        let registry = try SQLRegistry.open(path: path, create: false)
         let upgraded = try registry.verifyRegister()
         #expect(upgraded.isIntact, "\(upgraded.problems)")
         #expect(upgraded.rowsChecked == 2 && upgraded.checksAnchored == 1)

@@ -33,7 +33,7 @@ import Testing
     @Test func anErasedEnvelopeLeavesNoByteInTheFiles() throws {
         let scratch = try TemporaryDirectory("sealed")
         let path = scratch.file("registry.sqlite")
-        let registry = try SQLiteRegistry.open(path: path, create: true)
+        let registry = try SQLRegistry.open(path: path, create: true)
         let kek = try KeyEncryptionKey(material: Data(repeating: 3, count: 32), origin: "test")
         var sealed: [(RegisteredKey, SealedPrivateKey)] = []
         for index in 0..<4 {
@@ -67,7 +67,7 @@ import Testing
     @Test func anEnvelopeIsNeitherChangedNorDeletedNorErasedTwice() throws {
         let scratch = try TemporaryDirectory("sealed")
         let path = scratch.file("registry.sqlite")
-        let registry = try SQLiteRegistry.open(path: path, create: true)
+        let registry = try SQLRegistry.open(path: path, create: true)
         let kek = try KeyEncryptionKey(material: Data(repeating: 3, count: 32), origin: "test")
         let key = try registry.register(try sealedRegistration("s1", kek: kek).0, actor: actor, at: time)
         let other = try registry.register(try sealedRegistration("s2", kek: kek).0, actor: actor, at: time)
@@ -87,7 +87,7 @@ import Testing
     }
 
     @Test func materializedCopiesAreRecordedWithOneEventPerRun() throws {
-        let registry = try SQLiteRegistry.inMemory()
+        let registry = try SQLRegistry.inMemory()
         let kek = try KeyEncryptionKey(material: Data(repeating: 3, count: 32), origin: "test")
         let key = try registry.register(try sealedRegistration("s1", kek: kek).0, actor: actor, at: time)
         let head = try registry.eventHead()

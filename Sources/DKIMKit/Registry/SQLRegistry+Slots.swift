@@ -1,9 +1,8 @@
 import Foundation
-import GRDB
 
 // Slots the registry defines (`dkimctl slot add|set|remove`): one `slot_definition` row per
 // slot, its options as written; each change one transaction with its event.
-extension SQLiteRegistry {
+extension SQLRegistry {
     /// The options' columns of `slot_definition`, in table order, with the option each holds.
     static let definitionColumns: [(column: String, key: SlotOptions.CodingKeys)] = [
         ("algorithm", .algorithm), ("bits", .bits), ("rotation", .rotation), ("lead", .lead), ("grace", .grace), ("ttl", .ttl),
@@ -12,7 +11,7 @@ extension SQLiteRegistry {
         ("from_domains", .fromDomains),
     ]
 
-    static func columnValues(_ options: SlotOptions) -> [(any DatabaseValueConvertible)?] {
+    static func columnValues(_ options: SlotOptions) -> [any SQLBindable] {
         [
             options.algorithm, options.bits, options.rotation, options.lead, options.grace, options.ttl, options.stableTTL,
             options.selectorPattern, options.revocation, options.reveal.map { $0 ? 1 : 0 }, options.propagation,
@@ -28,7 +27,7 @@ extension SQLiteRegistry {
 
     /// Decodes a row of `definitionSelect`, checking every name (a row edited outside dkimctl
     /// is an error naming it, never a slot with a name dkimctl would not accept).
-    private static func decodeDefinition(_ row: Row) throws -> (id: Int64, slotID: Int64, definition: SlotDefinition) {
+    private static func decodeDefinition(_ row: SQLRow) throws -> (id: Int64, slotID: Int64, definition: SlotDefinition) {
         let decoder = RowDecoder(row, table: "slot_definition")
         let id = try decoder.int64(0)
         func checked<T>(_ column: Int, _ make: (String) throws -> T) throws -> T {
@@ -64,7 +63,7 @@ extension SQLiteRegistry {
 
     public func slotDefinitions() throws -> [SlotDefinition] {
         try read { db in
-            let rows = try Row.fetchCursor(db, sql: Self.definitionSelect + " WHERE d.removed_at IS NULL ORDER BY s.domain, s.provider, s.usage")
+            var rows = try db.cursor(sql: Self.definitionSelect + " WHERE d.removed_at IS NULL ORDER BY s.domain, s.provider, s.usage")
             var definitions: [SlotDefinition] = []
             while let row = try rows.next() { definitions.append(try Self.decodeDefinition(row).definition) }
             return definitions
@@ -88,17 +87,17 @@ extension SQLiteRegistry {
                     domain: definition.domain, provider: definition.provider, usage: definition.usage, owner: definition.owner,
                     db: db, actor: actor, time: time)
                 let stamp = Timestamp.databaseForm(time)
-                if let removed = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM slot_definition WHERE slot_id = ?"), arguments: [slotID]) {
+                if let removed = try db.int64(sql: "SELECT id FROM slot_definition WHERE slot_id = ?", arguments: [slotID]) {
                     try db.execute(
                         sql: "UPDATE slot_definition SET \(Self.assignments), defined_at = ?, changed_at = ?, removed_at = NULL WHERE id = ?",
-                        arguments: StatementArguments(Self.columnValues(definition.options) + [stamp, stamp, removed]))
+                        arguments: SQLArguments(Self.columnValues(definition.options) + [stamp, stamp, removed]))
                 } else {
                     try db.execute(
                         sql: """
                             INSERT INTO slot_definition (slot_id, \(Self.definitionColumns.map(\.column).joined(separator: ", ")), defined_at, changed_at)
                             VALUES (?, \(Array(repeating: "?", count: Self.definitionColumns.count).joined(separator: ", ")), ?, ?)
                             """,
-                        arguments: StatementArguments([slotID] + Self.columnValues(definition.options) + [stamp, stamp]))
+                        arguments: SQLArguments([slotID] + Self.columnValues(definition.options) + [stamp, stamp]))
                 }
                 var details = ["provider": definition.provider.identifier, "usage": definition.usage.name, "owner": definition.owner.address]
                 for field in definition.options.fields { details[field.key] = field.value }
@@ -135,7 +134,7 @@ extension SQLiteRegistry {
     /// - Returns: whether anything changed.
     @discardableResult
     private static func change(
-        _ db: Database, _ live: (id: Int64, slotID: Int64, definition: SlotDefinition), to after: SlotDefinition, actor: Actor, time: Date
+        _ db: any SQLSession, _ live: (id: Int64, slotID: Int64, definition: SlotDefinition), to after: SlotDefinition, actor: Actor, time: Date
     ) throws -> Bool {
         let before = live.definition
         let old = Dictionary(uniqueKeysWithValues: before.options.fields.map { ($0.key, $0.value) })
@@ -152,7 +151,7 @@ extension SQLiteRegistry {
         guard details.count > 2 else { return ownerChanged }
         try db.execute(
             sql: "UPDATE slot_definition SET \(assignments), changed_at = ? WHERE id = ?",
-            arguments: StatementArguments(columnValues(after.options) + [Timestamp.databaseForm(time), live.id]))
+            arguments: SQLArguments(columnValues(after.options) + [Timestamp.databaseForm(time), live.id]))
         try append(EventDraft(action: "slot.changed", slotID: live.slotID, domain: before.domain.ascii, details: details), db: db, actor: actor, time: time)
         return true
     }
@@ -163,8 +162,8 @@ extension SQLiteRegistry {
         let time = Timestamp.truncatedToMilliseconds(time)
         return try write { db in
             let (id, slotID, definition) = try Self.liveDefinition(db, domain: domain, provider: provider, usage: usage)
-            let live = try Int.fetchOne(
-                db, sql: "SELECT count(*) FROM key WHERE slot_id = ? AND state IN ('pending', 'published', 'active')", arguments: [slotID]) ?? 0
+            let live = Int(try db.int64(
+                sql: "SELECT count(*) FROM key WHERE slot_id = ? AND state IN ('pending', 'published', 'active')", arguments: [slotID]) ?? 0)
             if live > 0, !keepingLiveKeys {
                 throw DKIMError(
                     .conflict,
@@ -183,7 +182,7 @@ extension SQLiteRegistry {
 
     /// The slot's live definition. - Throws: `DKIMError.notFound` when the registry does not define it.
     private static func liveDefinition(
-        _ db: Database, domain: DomainName, provider: Provider, usage: Usage
+        _ db: any SQLSession, domain: DomainName, provider: Provider, usage: Usage
     ) throws -> (id: Int64, slotID: Int64, definition: SlotDefinition) {
         guard let live = try liveDefinitionIfAny(db, domain: domain, provider: provider, usage: usage) else {
             throw DKIMError(.notFound, "slot \(domain) \(provider)/\(usage) is not defined in the registry", remedy: .listSlots)
@@ -192,10 +191,9 @@ extension SQLiteRegistry {
     }
 
     private static func liveDefinitionIfAny(
-        _ db: Database, domain: DomainName, provider: Provider, usage: Usage
+        _ db: any SQLSession, domain: DomainName, provider: Provider, usage: Usage
     ) throws -> (id: Int64, slotID: Int64, definition: SlotDefinition)? {
-        try Row.fetchOne(
-            db.cachedStatement(sql: definitionSelect + " WHERE s.domain = ? AND s.provider = ? AND s.usage = ? AND d.removed_at IS NULL"),
+        try db.row(sql: definitionSelect + " WHERE s.domain = ? AND s.provider = ? AND s.usage = ? AND d.removed_at IS NULL",
             arguments: [domain.ascii, provider.identifier, usage.name]
         ).map(decodeDefinition)
     }

@@ -1,11 +1,10 @@
 import Foundation
-import GRDB
 
 // The event log: appending to the hash chain, reading and verifying it.
-extension SQLiteRegistry {
+extension SQLRegistry {
     public func events(forKey keyID: Int64) throws -> [RegistryEvent] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM event WHERE key_id = ? ORDER BY id", arguments: [keyID]).map { try Self.decodeEvent($0) }
+            try db.rows(sql: "SELECT * FROM event WHERE key_id = ? ORDER BY id", arguments: [keyID]).map { try Self.decodeEvent($0) }
         }
     }
 
@@ -15,7 +14,7 @@ extension SQLiteRegistry {
             var previousHash = RegistryEvent.genesisHash
             var count = 0
             var previousID: Int64 = 0
-            let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM event ORDER BY id")
+            var cursor = try db.cursor(sql: "SELECT * FROM event ORDER BY id")
             while let row = try cursor.next() {
                 let event: RegistryEvent
                 do {
@@ -52,17 +51,17 @@ extension SQLiteRegistry {
 
     public func selectorsInEvents(of domain: DomainName) throws -> Set<String> {
         try read { db in
-            Set(try String.fetchAll(db, sql: "SELECT DISTINCT selector FROM event WHERE domain = ? AND selector IS NOT NULL", arguments: [domain.ascii]))
+            Set(try db.strings(sql: "SELECT DISTINCT selector FROM event WHERE domain = ? AND selector IS NOT NULL", arguments: [domain.ascii]))
         }
     }
 
     public func eventHash(id: Int64) throws -> String? {
-        try read { db in try String.fetchOne(db, sql: "SELECT hash FROM event WHERE id = ?", arguments: [id]) }
+        try read { db in try db.string(sql: "SELECT hash FROM event WHERE id = ?", arguments: [id]) }
     }
 
     public func eventHead() throws -> (id: Int64, hash: String)? {
         try read { db in
-            try Row.fetchOne(db, sql: "SELECT id, hash FROM event ORDER BY id DESC LIMIT 1").map {
+            try db.row(sql: "SELECT id, hash FROM event ORDER BY id DESC LIMIT 1").map {
                 let row = RowDecoder($0, table: "event")
                 return (id: try row.int64(0), hash: try row.string(1))
             }
@@ -70,24 +69,23 @@ extension SQLiteRegistry {
     }
 
     public func eventID(withHash hash: String) throws -> Int64? {
-        try read { db in try Int64.fetchOne(db, sql: "SELECT id FROM event WHERE hash = ?", arguments: [hash.lowercased()]) }
+        try read { db in try db.int64(sql: "SELECT id FROM event WHERE hash = ?", arguments: [hash.lowercased()]) }
     }
 
     public func forEachEvent(since time: Date?, _ body: (RegistryEvent) throws -> Void) throws {
         try read { db in
             // `time` is ISO 8601 UTC with milliseconds: text order is time order.
-            let cursor = try Row.fetchCursor(
-                db, sql: "SELECT * FROM event WHERE time >= ? ORDER BY id",
+            var cursor = try db.cursor(sql: "SELECT * FROM event WHERE time >= ? ORDER BY id",
                 arguments: [time.map(Timestamp.iso8601Milliseconds) ?? ""])
             while let row = try cursor.next() { try body(try Self.decodeEvent(row)) }
         }
     }
 
     /// Appends one event to the chain; must run inside the transaction of the change it records.
-    static func append(_ draft: EventDraft, db: Database, actor: Actor, time: Date) throws {
+    static func append(_ draft: EventDraft, db: any SQLSession, actor: Actor, time: Date) throws {
         var draft = draft
         try RegisterEvidence.attachSnapshots(to: &draft, db: db)
-        let head = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, hash FROM event ORDER BY id DESC LIMIT 1"))
+        let head = try db.row(sql: "SELECT id, hash FROM event ORDER BY id DESC LIMIT 1")
         let previousHash = try head.map { try RowDecoder($0, table: "event").string("hash") } ?? RegistryEvent.genesisHash
         let id = try (head.map { try RowDecoder($0, table: "event").int64("id") } ?? 0) + 1
         let timeText = Timestamp.iso8601Milliseconds(time)
@@ -96,13 +94,10 @@ extension SQLiteRegistry {
             id: id, time: timeText, actor: actor.name, keyID: draft.keyID, domain: draft.domain,
             selector: draft.selector, action: draft.action, fromState: draft.fromState?.rawValue,
             toState: draft.toState?.rawValue, details: details, previousHash: previousHash)
-        try db.cachedStatement(
-            sql: """
+        try db.execute(sql: """
                 INSERT INTO event (id, time, actor, key_id, domain, selector, action, from_state, to_state, details, previous_hash, hash)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """
-        ).execute(
-            arguments: [
+                """, arguments: [
                 id, timeText, actor.name, draft.keyID, draft.domain, draft.selector, draft.action,
                 draft.fromState?.rawValue, draft.toState?.rawValue, details, previousHash, hash,
             ])
@@ -110,7 +105,7 @@ extension SQLiteRegistry {
         try setMeta(db, "event_head_hash", hash)
     }
 
-    private static func decodeEvent(_ row: Row) throws -> RegistryEvent {
+    private static func decodeEvent(_ row: SQLRow) throws -> RegistryEvent {
         let row = RowDecoder(row, table: "event")
         return RegistryEvent(
             id: try row.int64("id"), time: try row.string("time"), actor: try row.string("actor"), keyID: try row.optionalInt64("key_id"),

@@ -1,8 +1,7 @@
 import Foundation
-import GRDB
 
 /// DMARC aggregate reports: each stored once, with its sightings summed per day.
-extension SQLiteRegistry {
+extension SQLRegistry {
     /// Stores a report and adds its sightings, in one transaction with its event.
     /// - Returns: false when the report (reporter, report id) was imported before: nothing is written.
     public func importReport(
@@ -10,8 +9,7 @@ extension SQLiteRegistry {
     ) throws -> Bool {
         let time = Timestamp.truncatedToMilliseconds(time)
         return try write { db in
-            let known = try Int64.fetchOne(
-                db, sql: "SELECT id FROM dmarc_report WHERE reporter = ? AND report_id = ?", arguments: [report.reporter, report.reportID])
+            let known = try db.int64(sql: "SELECT id FROM dmarc_report WHERE reporter = ? AND report_id = ?", arguments: [report.reporter, report.reportID])
             if known != nil { return false }
             let end = Timestamp.databaseForm(report.end)
             let policy = report.policy
@@ -26,20 +24,20 @@ extension SQLiteRegistry {
                     policy.aspf, policy.p, policy.sp, policy.np, policy.testing, policy.pct, report.rows, report.messages,
                     Timestamp.databaseForm(time),
                 ])
-            let upsert = try db.cachedStatement(
-                sql: """
-                    INSERT INTO dmarc_aggregate (day, policy_domain, header_from, dkim_domain, selector, result, aligned, reporter,
-                                                 messages, source_ips, last_report_end)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT DO UPDATE SET messages = messages + excluded.messages,
-                        source_ips = source_ips + excluded.source_ips,
-                        last_report_end = max(last_report_end, excluded.last_report_end)
-                    """)
             for (sighting, count) in sightings {
-                try upsert.execute(arguments: [
-                    sighting.day, sighting.policyDomain, sighting.headerFrom, sighting.dkimDomain, sighting.selector, sighting.result,
-                    sighting.aligned ? 1 : 0, sighting.reporter, count.messages, count.sourceIPs.count, end,
-                ])
+                try db.execute(
+                    sql: """
+                        INSERT INTO dmarc_aggregate (day, policy_domain, header_from, dkim_domain, selector, result, aligned, reporter,
+                                                     messages, source_ips, last_report_end)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        ON CONFLICT DO UPDATE SET messages = messages + excluded.messages,
+                            source_ips = source_ips + excluded.source_ips,
+                            last_report_end = max(last_report_end, excluded.last_report_end)
+                        """,
+                    arguments: [
+                        sighting.day, sighting.policyDomain, sighting.headerFrom, sighting.dkimDomain, sighting.selector, sighting.result,
+                        sighting.aligned ? 1 : 0, sighting.reporter, count.messages, count.sourceIPs.count, end,
+                    ])
             }
             try Self.append(
                 EventDraft(
@@ -60,9 +58,7 @@ extension SQLiteRegistry {
     ///   - since: only days from this one (`YYYY-MM-DD`).
     public func selectorEvidence(domain: String?, since: String?) throws -> [SelectorEvidence] {
         try read { db in
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
+            let rows = try db.rows(sql: """
                     SELECT a.dkim_domain, a.selector, MIN(a.day), MAX(a.day), SUM(a.messages),
                            SUM(CASE WHEN a.result = 'pass' THEN a.messages ELSE 0 END),
                            SUM(CASE WHEN a.aligned = 1 THEN a.messages ELSE 0 END),
@@ -88,8 +84,7 @@ extension SQLiteRegistry {
 
     public func lastSighting(domain: DomainName, selector: Selector) throws -> Date? {
         try read { db in
-            let row = try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT max(last_report_end) FROM dmarc_aggregate WHERE dkim_domain = ? AND selector = ?"),
+            let row = try db.row(sql: "SELECT max(last_report_end) FROM dmarc_aggregate WHERE dkim_domain = ? AND selector = ?",
                 arguments: [domain.ascii, selector.name])
             return try row.flatMap { try RowDecoder($0, table: "dmarc_aggregate").optionalDate(0) }
         }
@@ -114,17 +109,14 @@ extension SQLiteRegistry {
 
     public func hasReport(reporter: String, reportID: String) throws -> Bool {
         try read { db in
-            try Bool.fetchOne(
-                db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM dmarc_report WHERE reporter = ? AND report_id = ?)"),
-                arguments: [reporter, reportID]) ?? false
+            try db.int64(sql: "SELECT count(*) FROM dmarc_report WHERE reporter = ? AND report_id = ?", arguments: [reporter, reportID]) ?? 0 > 0
         }
     }
 
     public func lastSightings() throws -> [String: Date] {
         try read { db in
             var found: [String: Date] = [:]
-            let rows = try Row.fetchCursor(
-                db, sql: "SELECT dkim_domain, selector, max(last_report_end) FROM dmarc_aggregate WHERE selector != '' GROUP BY dkim_domain, selector")
+            var rows = try db.cursor(sql: "SELECT dkim_domain, selector, max(last_report_end) FROM dmarc_aggregate WHERE selector != '' GROUP BY dkim_domain, selector")
             while let row = try rows.next() {
                 let decoder = RowDecoder(row, table: "dmarc_aggregate")
                 found["\(try decoder.string(0))|\(try decoder.string(1))"] = try decoder.optionalDate(2)
@@ -135,7 +127,7 @@ extension SQLiteRegistry {
 
     public func newestReportEnd() throws -> Date? {
         try read { db in
-            let row = try Row.fetchOne(db, sql: "SELECT max(end_at) FROM dmarc_report")
+            let row = try db.row(sql: "SELECT max(end_at) FROM dmarc_report")
             return try row.flatMap { try RowDecoder($0, table: "dmarc_report").optionalDate(0) }
         }
     }

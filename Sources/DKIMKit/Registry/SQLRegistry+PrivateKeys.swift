@@ -1,10 +1,9 @@
 import Foundation
-import GRDB
 
 // Private keys the registry keeps sealed, their crypto-erasure, and the plaintext
 // copies written on signing hosts.
-extension SQLiteRegistry {
-    static func insertEnvelope(_ sealed: SealedPrivateKey, keyID: Int64, db: Database, time: Date) throws {
+extension SQLRegistry {
+    static func insertEnvelope(_ sealed: SealedPrivateKey, keyID: Int64, db: any SQLSession, time: Date) throws {
         try db.execute(
             sql: """
                 INSERT INTO private_key_envelope (key_id, cipher, kek_id, wrapped_data_key, ciphertext, sealed_at)
@@ -15,14 +14,13 @@ extension SQLiteRegistry {
 
     public func storedPrivateKey(keyID: Int64) throws -> StoredPrivateKey? {
         try read { db in
-            guard let row = try Row.fetchOne(
-                db, sql: "SELECT cipher, kek_id, wrapped_data_key, ciphertext, erased_at FROM private_key_envelope WHERE key_id = ?",
+            guard let row = try db.row(sql: "SELECT cipher, kek_id, wrapped_data_key, ciphertext, erased_at FROM private_key_envelope WHERE key_id = ?",
                 arguments: [keyID])
             else { return nil }
             let decoder = RowDecoder(row, table: "private_key_envelope")
             if let erased = try decoder.optionalDate("erased_at") { return .erased(at: erased) }
             guard try decoder.string("cipher") == KeyEnvelope.cipher,
-                let wrapped = row["wrapped_data_key"] as Data?, let ciphertext = row["ciphertext"] as Data?
+                let wrapped = row["wrapped_data_key"].data, let ciphertext = row["ciphertext"].data
             else {
                 throw DKIMError(.registry, "the sealed private key of key \(keyID) is damaged in the registry (cipher or blobs missing)", remedy: .verifyRegister)
             }
@@ -32,26 +30,11 @@ extension SQLiteRegistry {
 
     /// Clears a key's envelope inside the caller's transaction (crypto-erase); the connection's
     /// `secure_delete` zeroes the freed bytes in the file. Returns whether there was one to erase.
-    static func eraseEnvelope(keyID: Int64, db: Database, time: Date) throws -> Bool {
+    static func eraseEnvelope(keyID: Int64, db: any SQLSession, time: Date) throws -> Bool {
         try db.execute(
             sql: "UPDATE private_key_envelope SET wrapped_data_key = NULL, ciphertext = NULL, erased_at = ? WHERE key_id = ? AND erased_at IS NULL",
             arguments: [Timestamp.databaseForm(time), keyID])
         return db.changesCount > 0
-    }
-
-    /// Copies the write-ahead log back into the database and empties it, so that no older
-    /// frame still holds an erased envelope. False when another process's read kept it from completing.
-    @discardableResult
-    func truncateWriteAheadLog() throws -> Bool {
-        guard path != nil else { return true }
-        do {
-            return try writer.writeWithoutTransaction { db in
-                let row = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)")
-                return (row?[0] as Int64?) == 0
-            }
-        } catch let error as DatabaseError {
-            throw DKIMError(.registry, "registry \(path ?? ":memory:"): checkpoint after erasing failed: \(error.message ?? error.resultCode.description)")
-        }
     }
 
     public func sealPrivateKey(keyID: Int64, _ sealed: SealedPrivateKey, actor: Actor, at time: Date) throws -> RegisteredKey {
@@ -78,9 +61,7 @@ extension SQLiteRegistry {
         guard previous.id != next.id else { return 0 }
         let time = Timestamp.truncatedToMilliseconds(time)
         let count = try write { db in
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
+            let rows = try db.rows(sql: """
                     SELECT e.key_id, e.wrapped_data_key, e.ciphertext, k.domain, k.selector, k.fingerprint
                     FROM private_key_envelope e JOIN key k ON k.id = e.key_id
                     WHERE e.erased_at IS NULL AND e.kek_id = ? ORDER BY e.key_id
@@ -89,7 +70,7 @@ extension SQLiteRegistry {
             for row in rows {
                 let decoder = RowDecoder(row, table: "private_key_envelope")
                 let keyID = try decoder.int64("key_id")
-                guard let wrapped = row["wrapped_data_key"] as Data?, let ciphertext = row["ciphertext"] as Data? else {
+                guard let wrapped = row["wrapped_data_key"].data, let ciphertext = row["ciphertext"].data else {
                     throw DKIMError(.registry, "the sealed private key of key \(keyID) is damaged in the registry (blobs missing)", remedy: .verifyRegister)
                 }
                 let name = try KeyRecordName(
@@ -110,25 +91,25 @@ extension SQLiteRegistry {
             return rows.count
         }
         // The data keys wrapped under the previous KEK must not survive in the WAL either.
-        if count > 0 { try truncateWriteAheadLog() }
+        if count > 0 { try store.purgeOldVersions() }
         return count
     }
 
     public func materializedCopies(host: String?, keyID: Int64?, includingErased: Bool) throws -> [MaterializedCopy] {
         var conditions: [String] = []
-        var arguments = StatementArguments()
+        var arguments: [any SQLBindable] = []
         if let host {
             conditions.append("host = ?")
-            _ = arguments.append(contentsOf: [host])
+            arguments.append(contentsOf: [host])
         }
         if let keyID {
             conditions.append("key_id = ?")
-            _ = arguments.append(contentsOf: [keyID])
+            arguments.append(contentsOf: [keyID])
         }
         if !includingErased { conditions.append("erased_at IS NULL") }
         let clause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
         return try read { db in
-            try Row.fetchAll(db, sql: "SELECT id, key_id, host, path, written_at, erased_at FROM private_key_copy" + clause + " ORDER BY id", arguments: arguments)
+            try db.rows(sql: "SELECT id, key_id, host, path, written_at, erased_at FROM private_key_copy" + clause + " ORDER BY id", arguments: arguments)
                 .map { row in
                     let decoder = RowDecoder(row, table: "private_key_copy")
                     return MaterializedCopy(

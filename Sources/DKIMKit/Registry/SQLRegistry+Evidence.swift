@@ -1,17 +1,11 @@
 import Foundation
-import GRDB
 
 // DNS evidence: recording checks (and the publication they prove), reading them back,
 // and replaying the register against the event log.
-extension SQLiteRegistry {
+extension SQLRegistry {
     public func recordChecks(_ checks: [(key: RegisteredKey, check: PublicationCheck)], actor: Actor, at time: Date) throws -> [RegisteredKey] {
         let time = Timestamp.truncatedToMilliseconds(time)
-        if checks.count > 100 {
-            // Up to 64 MiB of page cache for bulk evidence (SQLite's default is
-            // 2 MiB): publishing 10,000 keys in one transaction dirties more
-            // pages than that, and spilling them mid-transaction halves the speed.
-            try writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA cache_size = -65536") }
-        }
+        if checks.count > 100 { try store.prepareForBulkWrite() }
         return try write { db in
             let previousLast = try RegisterEvidence.lastCheckID(db)
             let keys = try checks.map { entry in
@@ -24,34 +18,27 @@ extension SQLiteRegistry {
 
     /// Stores one check; returns the key re-read from the registry when it is not
     /// as the caller saw it (the check changed it, or another process did), nil otherwise.
-    private static func recordCheck(_ check: PublicationCheck, for key: RegisteredKey, db: Database, actor: Actor, time: Date) throws -> RegisteredKey? {
+    private static func recordCheck(_ check: PublicationCheck, for key: RegisteredKey, db: any SQLSession, actor: Actor, time: Date) throws -> RegisteredKey? {
         let keyID = key.id
         // Only the state is read here: decoding the whole key per check costs
         // more than the check's own inserts when 10,000 keys are verified.
-        guard let stateName = try String.fetchOne(db.cachedStatement(sql: "SELECT state FROM key WHERE id = ?"), arguments: [keyID]),
+        guard let stateName = try db.string(sql: "SELECT state FROM key WHERE id = ?", arguments: [keyID]),
             let state = KeyState(rawValue: stateName)
         else {
             throw DKIMError(.notFound, "key \(keyID) is not in the registry")
         }
-        try db.cachedStatement(
-            sql: """
+        let checkID = try db.insert(sql: """
                 INSERT INTO dns_check (key_id, checked_at, actor, verdict, record_ttl, negative_ttl, problems)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
-                """
-        ).execute(
-            arguments: [
+                """, arguments: [
                 keyID, Timestamp.databaseForm(time), actor.name, check.verdict.rawValue, check.recordTTL.map { Int($0) },
                 check.negativeTTL.map { Int($0) }, check.problems.map(\.description).joined(separator: "\n"),
             ])
-        let checkID = db.lastInsertedRowID
         for result in check.results {
-            try db.cachedStatement(
-                sql: """
+            try db.execute(sql: """
                     INSERT INTO dns_check_server (check_id, zone, name, server, address, port, status, serial, ttl, negative_ttl, detail)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """
-            ).execute(
-                arguments: [
+                    """, arguments: [
                     checkID, result.zone, result.name, result.server.name, result.server.address, Int(result.server.port),
                     result.status.rawValue, result.serial.map { Int($0) }, result.ttl.map { Int($0) },
                     result.negativeTTL.map { Int($0) }, ([result.detail] + result.warnings).joined(separator: "; "),
@@ -60,8 +47,7 @@ extension SQLiteRegistry {
         guard check.verdict == .pass, state == .pending else {
             return state == key.state ? nil : try fetchKeys(db, where: "key.id = ?", arguments: [keyID]).first
         }
-        try db.cachedStatement(sql: "UPDATE key SET state = 'published', published_at = ? WHERE id = ?")
-            .execute(arguments: [Timestamp.databaseForm(time), keyID])
+        try db.execute(sql: "UPDATE key SET state = 'published', published_at = ? WHERE id = ?", arguments: [Timestamp.databaseForm(time), keyID])
         try append(
             EventDraft(
                 action: "key.published", keyID: keyID, domain: key.domain.ascii, selector: key.selector.name,
@@ -76,12 +62,11 @@ extension SQLiteRegistry {
 
     public func checks(forKey keyID: Int64, limit: Int) throws -> [StoredCheck] {
         try read { db in
-            let rows = try Row.fetchAll(
-                db, sql: "SELECT * FROM dns_check WHERE key_id = ? ORDER BY id DESC LIMIT ?", arguments: [keyID, limit])
+            let rows = try db.rows(sql: "SELECT * FROM dns_check WHERE key_id = ? ORDER BY id DESC LIMIT ?", arguments: [keyID, limit])
             return try rows.map { raw in
                 let row = RowDecoder(raw, table: "dns_check")
                 let id = try row.int64("id")
-                let servers = try Row.fetchAll(db, sql: "SELECT * FROM dns_check_server WHERE check_id = ? ORDER BY id", arguments: [id])
+                let servers = try db.rows(sql: "SELECT * FROM dns_check_server WHERE check_id = ? ORDER BY id", arguments: [id])
                     .map { raw in
                         let server = RowDecoder(raw, table: "dns_check_server")
                         return StoredServerCheck(
@@ -103,9 +88,7 @@ extension SQLiteRegistry {
     public func latestCheckSummaries() throws -> [Int64: CheckSummary] {
         try read { db in
             // One query for every key: per-key reads cost a transaction and a statement each.
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
+            let rows = try db.rows(sql: """
                     SELECT c.key_id, c.checked_at, c.verdict, (SELECT count(*) FROM dns_check_server s WHERE s.check_id = c.id)
                     FROM dns_check c JOIN (SELECT max(id) AS id FROM dns_check GROUP BY key_id) latest ON latest.id = c.id
                     """)

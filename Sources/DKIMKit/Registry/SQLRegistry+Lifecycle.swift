@@ -1,11 +1,10 @@
 import Foundation
-import GRDB
 
 /// The lifecycle transitions after activation: pushes to DNS, retirement,
 /// revocation, deploy hooks and private key disposal. Each is one
 /// `BEGIN IMMEDIATE` transaction that re-reads the key and refuses a state it
 /// does not expect, so two processes can never apply the same step twice.
-extension SQLiteRegistry {
+extension SQLRegistry {
     public func recordPush(
         keyID: Int64, action: RecordAction, ttl: Int, publisher: String, response: String, actor: Actor, at time: Date
     ) throws -> RegisteredKey {
@@ -112,7 +111,7 @@ extension SQLiteRegistry {
                 db: db, actor: actor, time: time)
             return try Self.existingKey(db, keyID)
         }
-        if erased { try truncateWriteAheadLog() }
+        if erased { try store.purgeOldVersions() }
         return disposed
     }
 
@@ -134,9 +133,7 @@ extension SQLiteRegistry {
 
     public func forEachUnfinishedRevocation(_ body: (RegisteredKey) throws -> Void) throws {
         try read { db in
-            let cursor = try Row.fetchCursor(
-                db,
-                sql: Self.keySelect + """
+            var cursor = try db.cursor(sql: Self.keySelect + """
                      WHERE key.state = 'revoked' AND (key.private_key_disposal IS NULL OR key.deploy_pending IS NOT NULL
                         OR key.dns_action IS NULL OR key.dns_action = 'publish')
                     ORDER BY key.domain, key.selector
@@ -145,7 +142,7 @@ extension SQLiteRegistry {
         }
     }
 
-    static func existingKey(_ db: Database, _ keyID: Int64) throws -> RegisteredKey {
+    static func existingKey(_ db: any SQLSession, _ keyID: Int64) throws -> RegisteredKey {
         guard let key = try fetchKeys(db, where: "key.id = ?", arguments: [keyID]).first else {
             throw DKIMError(.notFound, "key \(keyID) is not in the registry")
         }

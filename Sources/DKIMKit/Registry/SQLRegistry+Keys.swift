@@ -1,14 +1,12 @@
 import Foundation
-import GRDB
 
 // Slots and keys: registering, finding and decoding them.
-extension SQLiteRegistry {
+extension SQLRegistry {
     public func selectors(of domain: DomainName, startingWith prefix: String) throws -> Set<String> {
         try read { db in
             let escaped = prefix.replacingOccurrences(of: "\\", with: "\\\\")
                 .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
-            let names = try String.fetchAll(
-                db, sql: "SELECT selector FROM key WHERE domain = ? AND selector LIKE ? ESCAPE '\\'",
+            let names = try db.strings(sql: "SELECT selector FROM key WHERE domain = ? AND selector LIKE ? ESCAPE '\\'",
                 arguments: [domain.ascii, escaped + "%"])
             return Set(names)
         }
@@ -17,7 +15,7 @@ extension SQLiteRegistry {
     /// One transaction that registers a key: the time as the registry stores it (whole
     /// milliseconds), the key's slot found or created (refused if the selector is taken).
     func registering<T>(
-        _ placement: some KeyPlacement, actor: Actor, at time: Date, _ body: (Database, _ slotID: Int64, _ time: Date) throws -> T
+        _ placement: some KeyPlacement, actor: Actor, at time: Date, _ body: (any SQLSession, _ slotID: Int64, _ time: Date) throws -> T
     ) throws -> T {
         let time = Timestamp.truncatedToMilliseconds(time)
         return try write { db in
@@ -32,18 +30,17 @@ extension SQLiteRegistry {
         try registering(registration, actor: actor, at: time) { db, slotID, time in
             let domain = registration.domain.ascii
             let options = registration.recordOptions
-            try db.execute(
+            let keyID = try db.insert(
                 sql: """
                     INSERT INTO key (slot_id, domain, selector, algorithm, bits, state, public_key, fingerprint,
                                      private_key_path, ttl, hash_algorithms, service_types, flags, notes, created_at)
                     VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
-                arguments: StatementArguments(
+                arguments: SQLArguments(
                     [
                         slotID, domain, registration.selector.name, registration.algorithm.rawValue, registration.bits,
                         registration.publicKey, registration.fingerprint, registration.privateKeyPath, registration.ttl,
                     ] + options.columnValues + [Timestamp.databaseForm(time)]))
-            let keyID = db.lastInsertedRowID
             var details = [
                 "provider": registration.provider.identifier, "usage": registration.usage.name,
                 "owner": registration.owner.address, "algorithm": registration.algorithm.rawValue,
@@ -75,52 +72,52 @@ extension SQLiteRegistry {
 
     public func forEachKey(matching filter: KeyFilter, _ body: (RegisteredKey) throws -> Void) throws {
         var conditions: [String] = []
-        var arguments = StatementArguments()
+        var arguments: [any SQLBindable] = []
         if let domain = filter.domain {
             conditions.append("key.domain = ?")
-            _ = arguments.append(contentsOf: [domain.ascii])
+            arguments.append(contentsOf: [domain.ascii])
         }
         if let provider = filter.provider {
             conditions.append("slot.provider = ?")
-            _ = arguments.append(contentsOf: [provider.identifier])
+            arguments.append(contentsOf: [provider.identifier])
         }
         if let usage = filter.usage {
             conditions.append("slot.usage = ?")
-            _ = arguments.append(contentsOf: [usage.name])
+            arguments.append(contentsOf: [usage.name])
         }
         if let owner = filter.owner {
             conditions.append("slot.owner = ? COLLATE NOCASE")
-            _ = arguments.append(contentsOf: [owner])
+            arguments.append(contentsOf: [owner])
         }
         if !filter.states.isEmpty {
             conditions.append("key.state IN (\(filter.states.map { _ in "?" }.joined(separator: ", ")))")
-            _ = arguments.append(contentsOf: StatementArguments(filter.states.map(\.rawValue)))
+            arguments += (filter.states.map(\.rawValue)) as [any SQLBindable]
         }
         if !filter.kinds.isEmpty {
             conditions.append("key.kind IN (\(filter.kinds.map { _ in "?" }.joined(separator: ", ")))")
-            _ = arguments.append(contentsOf: StatementArguments(filter.kinds.map(\.rawValue)))
+            arguments += (filter.kinds.map(\.rawValue)) as [any SQLBindable]
         }
         if let limit = filter.expiringBefore {
             conditions.append("key.expires_at IS NOT NULL AND key.expires_at <= ?")
-            _ = arguments.append(contentsOf: [limit])
+            arguments.append(Timestamp.databaseForm(limit))
         }
         let clause = conditions.isEmpty ? "1" : conditions.joined(separator: " AND ")
         try read { db in
-            let cursor = try Row.fetchCursor(db, sql: Self.keySelect + " WHERE \(clause) ORDER BY key.domain, key.selector", arguments: arguments)
+            var cursor = try db.cursor(sql: Self.keySelect + " WHERE \(clause) ORDER BY key.domain, key.selector", arguments: arguments)
             while let row = try cursor.next() {
                 try body(Self.decodeKey(row))
             }
         }
     }
 
-    static func keyID(_ db: Database, domain: String, selector: String) throws -> Int64? {
-        try Int64.fetchOne(db, sql: "SELECT id FROM key WHERE domain = ? AND selector = ?", arguments: [domain, selector])
+    static func keyID(_ db: any SQLSession, domain: String, selector: String) throws -> Int64? {
+        try db.int64(sql: "SELECT id FROM key WHERE domain = ? AND selector = ?", arguments: [domain, selector])
     }
 
     /// For a key about to be inserted: refuses a selector the domain already uses, then
     /// returns its slot's id (see `slotID`).
     static func slotForNewKey(
-        selector: Selector, domain: DomainName, provider: Provider, usage: Usage, owner: Owner, db: Database, actor: Actor, time: Date
+        selector: Selector, domain: DomainName, provider: Provider, usage: Usage, owner: Owner, db: any SQLSession, actor: Actor, time: Date
     ) throws -> Int64 {
         if try keyID(db, domain: domain.ascii, selector: selector.name) != nil {
             throw DKIMError(.conflict, "selector '\(selector)' already exists for \(domain.ascii)")
@@ -130,12 +127,11 @@ extension SQLiteRegistry {
 
     /// The slot's id, creating the slot or updating its owner (with an event) as needed.
     static func slotID(
-        domain name: DomainName, provider: Provider, usage: Usage, owner: Owner, db: Database, actor: Actor, time: Date
+        domain name: DomainName, provider: Provider, usage: Usage, owner: Owner, db: any SQLSession, actor: Actor, time: Date
     ) throws -> Int64 {
         let domain = name.ascii
         let registration = (provider: provider, usage: usage, owner: owner)
-        let row = try Row.fetchOne(
-            db, sql: "SELECT id, owner FROM slot WHERE domain = ? AND provider = ? AND usage = ?",
+        let row = try db.row(sql: "SELECT id, owner FROM slot WHERE domain = ? AND provider = ? AND usage = ?",
             arguments: [domain, registration.provider.identifier, registration.usage.name])
         let slotDetails = ["provider": registration.provider.identifier, "usage": registration.usage.name]
         if let row {
@@ -152,10 +148,9 @@ extension SQLiteRegistry {
             }
             return id
         }
-        try db.execute(
+        let slotID = try db.insert(
             sql: "INSERT INTO slot (domain, provider, usage, owner, created_at) VALUES (?, ?, ?, ?, ?)",
             arguments: [domain, registration.provider.identifier, registration.usage.name, registration.owner.address, Timestamp.databaseForm(time)])
-        let slotID = db.lastInsertedRowID
         try append(
             EventDraft(action: "slot.created", slotID: slotID, domain: domain, details: slotDetails.merging(["owner": registration.owner.address]) { $1 }),
             db: db, actor: actor, time: time)
@@ -225,14 +220,14 @@ extension SQLiteRegistry {
 
     static let keySelect = "SELECT " + KeyColumn.allCases.map(\.sql).joined(separator: ", ") + " FROM key JOIN slot ON slot.id = key.slot_id"
 
-    static func fetchKeys(_ db: Database, where clause: String, arguments: StatementArguments) throws -> [RegisteredKey] {
-        // Cached: recording 10,000 checks fetches keys 20,000 times with the same few clauses.
-        try Row.fetchAll(db.cachedStatement(sql: keySelect + " WHERE " + clause), arguments: arguments).map(decodeKey)
+    static func fetchKeys(_ db: any SQLSession, where clause: String, arguments: [any SQLBindable]) throws -> [RegisteredKey] {
+        // Statements are cached: recording 10,000 checks fetches keys 20,000 times with the same few clauses.
+        try db.rows(sql: keySelect + " WHERE " + clause, arguments: arguments).map(decodeKey)
     }
 
     /// Decodes by column position (see `keySelect`): listing 100,000 keys is dominated by this.
     /// A damaged value is a `DKIMError.registry` naming the row and column (`RowDecoder`).
-    static func decodeKey(_ row: Row) throws -> RegisteredKey {
+    static func decodeKey(_ row: SQLRow) throws -> RegisteredKey {
         let row = RowDecoder(row, table: "key")
         func list(_ column: KeyColumn) throws -> [String]? {
             try row.optionalString(column).map { $0.split(separator: ":").map(String.init) }

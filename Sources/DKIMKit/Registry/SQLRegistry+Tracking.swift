@@ -1,26 +1,24 @@
 import Foundation
-import GRDB
 
 /// Provider-managed selectors (`dkimctl track`): registered as `external`
 /// keys that are active from the start (the provider signs with them), whose
 /// public key is whatever DNS serves, and whose changes are events.
-extension SQLiteRegistry {
+extension SQLRegistry {
     public func registerExternal(_ registration: ExternalKeyRegistration, actor: Actor, at time: Date) throws -> RegisteredKey {
         try registering(registration, actor: actor, at: time) { db, slotID, time in
             let domain = registration.domain.ascii
             let seen = registration.observation
             let stored = Timestamp.databaseForm(time)
-            try db.execute(
+            let keyID = try db.insert(
                 sql: """
                     INSERT INTO key (slot_id, domain, selector, algorithm, bits, state, public_key, fingerprint, private_key_path,
                                      ttl, hash_algorithms, service_types, flags, notes, created_at, published_at, activated_at,
                                      kind, cname_target, last_seen_at)
                     VALUES (?, ?, ?, ?, ?, 'active', ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, 'external', ?, ?)
                     """,
-                arguments: StatementArguments(
+                arguments: SQLArguments(
                     [slotID, domain, registration.selector.name, seen.algorithm.rawValue, seen.bits, seen.record.publicKey, seen.fingerprint, seen.ttl]
                         + seen.record.options.columnValues + [stored, stored, stored, seen.cnameTarget, stored]))
-            let keyID = db.lastInsertedRowID
             var details = [
                 "provider": registration.provider.identifier, "usage": registration.usage.name,
                 "owner": registration.owner.address, "algorithm": seen.algorithm.rawValue, "bits": String(seen.bits),
@@ -53,7 +51,7 @@ extension SQLiteRegistry {
                                        service_types = ?, flags = ?, notes = ?, cname_target = ?, last_seen_at = ?
                         WHERE id = ?
                         """,
-                    arguments: StatementArguments(
+                    arguments: SQLArguments(
                         [seen.algorithm.rawValue, seen.bits, seen.record.publicKey, seen.fingerprint, seen.ttl]
                             + seen.record.options.columnValues + [seen.cnameTarget, Timestamp.databaseForm(time), keyID]))
                 var details = [
