@@ -84,11 +84,11 @@ import Testing
         let policy: SlotPolicy
         let engine: RotationEngine
 
-        init(revokeAfterUnused: TimeSpan? = nil) throws {
+        init(revokeAfterUnused: TimeSpan? = nil, backend: RegistryBackend = .sqlite) throws {
             scratch = try TemporaryDirectory("core")
             let state = StateDirectory(path: scratch.file("state"))
             try state.create()
-            registry = try SQLRegistry.inMemory()
+            registry = try backend.freshRegistry()
             let zone = self.zone
             let server = DNSServer(address: "192.0.2.53")
             let checker = PublicationChecker(
@@ -111,8 +111,9 @@ import Testing
         func keys() throws -> [RegisteredKey] { try registry.keys().sorted { $0.id < $1.id } }
     }
 
-    @Test func oneRotationTickByTick() throws {
-        let world = try World()
+    @Test(arguments: RegistryBackend.allCases)
+    func oneRotationTickByTick(backend: RegistryBackend) throws {
+        let world = try World(backend: backend)
         let (registry, zone, policy, engine) = (world.registry, world.zone, world.policy, world.engine)
         func keys() throws -> [RegisteredKey] { try world.keys() }
 

@@ -86,7 +86,7 @@ extension SQLRegistry {
             arguments.append(contentsOf: [usage.name])
         }
         if let owner = filter.owner {
-            conditions.append("slot.owner = ? COLLATE NOCASE")
+            conditions.append("lower(slot.owner) = lower(?)")
             arguments.append(contentsOf: [owner])
         }
         if !filter.states.isEmpty {
@@ -101,7 +101,7 @@ extension SQLRegistry {
             conditions.append("key.expires_at IS NOT NULL AND key.expires_at <= ?")
             arguments.append(Timestamp.databaseForm(limit))
         }
-        let clause = conditions.isEmpty ? "1" : conditions.joined(separator: " AND ")
+        let clause = conditions.isEmpty ? "1 = 1" : conditions.joined(separator: " AND ")
         try read { db in
             var cursor = try db.cursor(sql: Self.keySelect + " WHERE \(clause) ORDER BY key.domain, key.selector", arguments: arguments)
             while let row = try cursor.next() {

@@ -30,9 +30,11 @@ extension SQLRegistry {
                         INSERT INTO dmarc_aggregate (day, policy_domain, header_from, dkim_domain, selector, result, aligned, reporter,
                                                      messages, source_ips, last_report_end)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        ON CONFLICT DO UPDATE SET messages = messages + excluded.messages,
-                            source_ips = source_ips + excluded.source_ips,
-                            last_report_end = max(last_report_end, excluded.last_report_end)
+                        ON CONFLICT (day, policy_domain, header_from, dkim_domain, selector, result, aligned, reporter)
+                        DO UPDATE SET messages = dmarc_aggregate.messages + excluded.messages,
+                            source_ips = dmarc_aggregate.source_ips + excluded.source_ips,
+                            last_report_end = CASE WHEN excluded.last_report_end > dmarc_aggregate.last_report_end
+                                THEN excluded.last_report_end ELSE dmarc_aggregate.last_report_end END
                         """,
                     arguments: [
                         sighting.day, sighting.policyDomain, sighting.headerFrom, sighting.dkimDomain, sighting.selector, sighting.result,
@@ -59,12 +61,12 @@ extension SQLRegistry {
     public func selectorEvidence(domain: String?, since: String?) throws -> [SelectorEvidence] {
         try read { db in
             let rows = try db.rows(sql: """
-                    SELECT a.dkim_domain, a.selector, MIN(a.day), MAX(a.day), SUM(a.messages),
-                           SUM(CASE WHEN a.result = 'pass' THEN a.messages ELSE 0 END),
-                           SUM(CASE WHEN a.aligned = 1 THEN a.messages ELSE 0 END),
+                    SELECT a.dkim_domain, a.selector, MIN(a.day), MAX(a.day), CAST(SUM(a.messages) AS BIGINT),
+                           CAST(SUM(CASE WHEN a.result = 'pass' THEN a.messages ELSE 0 END) AS BIGINT),
+                           CAST(SUM(CASE WHEN a.aligned = 1 THEN a.messages ELSE 0 END) AS BIGINT),
                            COUNT(DISTINCT a.reporter),
                            EXISTS (SELECT 1 FROM key k WHERE k.domain = a.dkim_domain AND k.selector = a.selector AND a.selector != ''),
-                           SUM(CASE WHEN a.result = 'pass' AND a.aligned = 0 THEN a.messages ELSE 0 END)
+                           CAST(SUM(CASE WHEN a.result = 'pass' AND a.aligned = 0 THEN a.messages ELSE 0 END) AS BIGINT)
                     FROM dmarc_aggregate a
                     WHERE a.dkim_domain != '' AND (?1 IS NULL OR a.policy_domain = ?1 OR a.dkim_domain = ?1) AND (?2 IS NULL OR a.day >= ?2)
                     GROUP BY a.dkim_domain, a.selector

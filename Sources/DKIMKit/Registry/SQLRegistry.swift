@@ -20,6 +20,16 @@ public struct SQLRegistry: KeyRegistry {
         SQLRegistry(store: try SQLiteStore.open(path: path, create: create))
     }
 
+    /// Opens (and migrates) the registry on a PostgreSQL server.
+    /// - Throws: `DKIMError.registry` when the server cannot be reached or refuses the user,
+    ///   or when the registry there was written by a newer dkimctl.
+    public static func open(postgres settings: PostgresSettings) throws -> SQLRegistry {
+        SQLRegistry(store: try PostgresStore.open(settings))
+    }
+
+    /// "registry /path/registry.sqlite", "registry postgres://user@host:port/db": where it is, for messages.
+    public var label: String { store.label }
+
     /// A registry that lives in memory, with the same schema and configuration (for tests).
     public static func inMemory() throws -> SQLRegistry {
         SQLRegistry(store: try SQLiteStore.inMemory())

@@ -45,8 +45,9 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: directory.file("none.sqlite")))
     }
 
-    @Test func selectorsAreUniquePerDomain() throws {
-        let registry = try SQLRegistry.inMemory()
+    @Test(arguments: RegistryBackend.allCases)
+    func selectorsAreUniquePerDomain(backend: RegistryBackend) throws {
+        let registry = try backend.freshRegistry()
         _ = try registry.register(registration("s1"), actor: actor, at: time)
         let error = try #require(throws: DKIMError.self) {
             try registry.register(registration("s1", provider: "brevo"), actor: actor, at: time)
@@ -59,8 +60,9 @@ import Testing
         #expect(try registry.selectors(of: DomainName("example.org"), startingWith: "s_").isEmpty, "LIKE wildcards are escaped")
     }
 
-    @Test func filtersCombine() throws {
-        let registry = try SQLRegistry.inMemory()
+    @Test(arguments: RegistryBackend.allCases)
+    func filtersCombine(backend: RegistryBackend) throws {
+        let registry = try backend.freshRegistry()
         _ = try registry.register(registration("a", usage: "support", owner: "help@example.org"), actor: actor, at: time)
         _ = try registry.register(registration("b", provider: "brevo"), actor: actor, at: time)
         _ = try registry.register(registration("c", domain: "example.net"), actor: actor, at: time)
@@ -73,8 +75,9 @@ import Testing
         #expect(try registry.keys(matching: KeyFilter(expiringBefore: time.addingTimeInterval(86400))).isEmpty, "pending keys have no expiry yet")
     }
 
-    @Test func theSlotKeepsOneOwnerAndOwnerChangesAreLogged() throws {
-        let registry = try SQLRegistry.inMemory()
+    @Test(arguments: RegistryBackend.allCases)
+    func theSlotKeepsOneOwnerAndOwnerChangesAreLogged(backend: RegistryBackend) throws {
+        let registry = try backend.freshRegistry()
         _ = try registry.register(registration("s1"), actor: actor, at: time)
         let second = try registry.register(registration("s2", owner: "new-team@example.org"), actor: actor, at: time)
         #expect(second.owner.address == "new-team@example.org")
@@ -82,8 +85,9 @@ import Testing
         #expect(try registry.verifyEventChain().eventCount == 4)  // slot.created, key.created, slot.owner-changed, key.created
     }
 
-    @Test func theDefaultOwnerIsStoredOnceAndEveryChangeIsAnEvent() throws {
-        let registry = try SQLRegistry.inMemory()
+    @Test(arguments: RegistryBackend.allCases)
+    func theDefaultOwnerIsStoredOnceAndEveryChangeIsAnEvent(backend: RegistryBackend) throws {
+        let registry = try backend.freshRegistry()
         #expect(try registry.defaultOwner() == nil)
         #expect(try registry.setDefaultOwner(Owner("a@example.org"), actor: actor, at: time))
         #expect(try !registry.setDefaultOwner(Owner("a@example.org"), actor: actor, at: time))
@@ -93,8 +97,9 @@ import Testing
         #expect(try registry.verifyEventChain().eventCount == 2)
     }
 
-    @Test func activationKeepsOneActiveKeyPerSlotAndNeedsAProofUnlessForced() throws {
-        let registry = try SQLRegistry.inMemory()
+    @Test(arguments: RegistryBackend.allCases)
+    func activationKeepsOneActiveKeyPerSlotAndNeedsAProofUnlessForced(backend: RegistryBackend) throws {
+        let registry = try backend.freshRegistry()
         let first = try registry.register(registration("s1"), actor: actor, at: time)
         let second = try registry.register(registration("s2"), actor: actor, at: time)
         let rotation = TimeSpan(seconds: 182 * 86400)

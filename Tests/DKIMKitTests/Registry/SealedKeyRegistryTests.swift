@@ -86,8 +86,9 @@ import Testing
         }
     }
 
-    @Test func materializedCopiesAreRecordedWithOneEventPerRun() throws {
-        let registry = try SQLRegistry.inMemory()
+    @Test(arguments: RegistryBackend.allCases)
+    func materializedCopiesAreRecordedWithOneEventPerRun(backend: RegistryBackend) throws {
+        let registry = try backend.freshRegistry()
         let kek = try KeyEncryptionKey(material: Data(repeating: 3, count: 32), origin: "test")
         let key = try registry.register(try sealedRegistration("s1", kek: kek).0, actor: actor, at: time)
         let head = try registry.eventHead()
