@@ -12,8 +12,29 @@ struct GlobalOptions: ParsableArguments {
             valueName: "dir"))
     var stateDirectory: String?
 
+    @Option(
+        name: .customLong("registry"),
+        help: ArgumentHelp(
+            "The registry: a postgres:// URL for a registry shared by several hosts.",
+            discussion: "Default: $DKIMCTL_REGISTRY, else registry.sqlite in the state directory (which holds the keys and locks either way).",
+            valueName: "url"))
+    var registryURL: String?
+
     var state: StateDirectory {
         StateDirectory(path: stateDirectory ?? StateDirectory.defaultPath())
+    }
+
+    /// The PostgreSQL registry named by --registry or $DKIMCTL_REGISTRY; nil for the state's SQLite file.
+    func postgresRegistry() throws -> PostgresSettings? {
+        guard let url = registryURL ?? ProcessInfo.processInfo.environment["DKIMCTL_REGISTRY"], !url.isEmpty else { return nil }
+        return try PostgresSettings(url: url)
+    }
+
+    /// Opens (and migrates) the registry: the PostgreSQL one if named, else the state's SQLite file.
+    /// - Parameter create: whether a missing SQLite file may be created (`init`).
+    func openRegistry(create: Bool = false) throws -> SQLRegistry {
+        if let settings = try postgresRegistry() { return try SQLRegistry.open(postgres: settings) }
+        return try SQLRegistry.open(path: state.registryPath, create: create)
     }
 }
 
@@ -48,11 +69,12 @@ struct CommandContext {
     static func open(_ options: GlobalOptions, checkingKeyFiles: Bool = true) throws -> CommandContext {
         let state = options.state
         let now = try currentTime()
-        guard FileManager.default.fileExists(atPath: state.path), state.exists else {
+        let shared = try options.postgresRegistry() != nil
+        guard FileManager.default.fileExists(atPath: state.path), state.exists || shared else {
             throw DKIMError(.notInitialized, "no dkimctl registry in \(state.path); run 'dkimctl init' first (or pass --state-dir)")
         }
         try state.checkSafety(keyFiles: checkingKeyFiles)
-        let registry = try SQLRegistry.open(path: state.registryPath, create: false)
+        let registry = try options.openRegistry()
         return CommandContext(state: state, registry: registry, actor: Actor.current(), now: now)
     }
 }

@@ -28,8 +28,12 @@ final class RotationWorld {
     func fragment(_ domain: String) -> String { scratch.file("\(domain).dkim.zone") }
 
     /// - Parameter zonefileDomains: domains whose zone `$INCLUDE`s a fragment (zonefile publisher).
-    init(domains: [String], zonefileDomains: Set<String> = []) throws {
+    /// The PostgreSQL registry's URL when the world runs on PostgreSQL (`DKIMCTL_REGISTRY`).
+    let registryURL: String?
+
+    init(domains: [String], zonefileDomains: Set<String> = [], backend: RegistryBackend = .sqlite) throws {
         scratch = try TemporaryDirectory("rotation")
+        registryURL = backend == .postgres ? try PostgresServer.shared().createDatabase() : nil
         self.domains = domains
         secret = Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
         try "key \"\(Self.tsigName)\" { algorithm hmac-sha256; secret \"\(secret)\"; };\n"
@@ -48,7 +52,7 @@ final class RotationWorld {
                 updateKey: zonefileDomains.contains(domain) ? nil : Self.tsigName))
         }
         named = try NamedServer(zones: zones, keys: [(Self.tsigName, "hmac-sha256", secret)])
-        dkimctl = DKIMCtlBinary(stateDirectory: scratch.file("state"))
+        dkimctl = DKIMCtlBinary(stateDirectory: scratch.file("state"), environment: registryURL.map { ["DKIMCTL_REGISTRY": $0] } ?? [:])
         let initialised = try dkimctl.run(["init", "--owner", "team@example.org"], environment: at(0))
         #expect(initialised.status == 0, "\(initialised.standardError)")
         // The deploy hook logs what it was given, and whether the private key file was still there.
@@ -127,7 +131,8 @@ final class RotationWorld {
     }
 
     func registry() throws -> SQLRegistry {
-        try SQLRegistry.open(path: scratch.file("state/registry.sqlite"), create: false)
+        if let registryURL { return try SQLRegistry.open(postgres: PostgresSettings(url: registryURL)) }
+        return try SQLRegistry.open(path: scratch.file("state/registry.sqlite"), create: false)
     }
 
     /// The domain's keys, their private key paths resolved to the files in the state directory.

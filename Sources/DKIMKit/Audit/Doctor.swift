@@ -25,12 +25,23 @@ public struct Doctor: Sendable {
     public let configurationRequired: Bool
     /// nil: DNS is not asked.
     public let checker: PublicationChecker?
+    /// The PostgreSQL registry, or nil for the state directory's SQLite file.
+    public let registry: PostgresSettings?
 
-    public init(state: StateDirectory, configurationPath: String, configurationRequired: Bool, checker: PublicationChecker?) {
+    public init(
+        state: StateDirectory, configurationPath: String, configurationRequired: Bool, checker: PublicationChecker?,
+        registry: PostgresSettings? = nil
+    ) {
         self.state = state
         self.configurationPath = configurationPath
         self.configurationRequired = configurationRequired
         self.checker = checker
+        self.registry = registry
+    }
+
+    private func openRegistry() throws -> SQLRegistry {
+        if let registry { return try SQLRegistry.open(postgres: registry) }
+        return try SQLRegistry.open(path: state.registryPath, create: false)
     }
 
     public func run() -> [DoctorCheck] {
@@ -40,7 +51,7 @@ public struct Doctor: Sendable {
         }
         checks.append(mode(state.path, what: "state directory", name: "state-directory", allowed: 0o700))
         checks.append(mode(state.keysPath, what: "key directory", name: "key-directory", allowed: 0o700))
-        checks.append(mode(state.registryPath, what: "registry", name: "registry-file", allowed: 0o600))
+        if registry == nil { checks.append(mode(state.registryPath, what: "registry", name: "registry-file", allowed: 0o600)) }
         let files = keyFiles()
         let unsafe = files.compactMap { file -> DoctorCheck? in
             var info = stat()
@@ -60,7 +71,7 @@ public struct Doctor: Sendable {
         // The registry: it opens, SQLite finds it sound, its event chain is intact.
         let registry: SQLRegistry
         do {
-            registry = try SQLRegistry.open(path: state.registryPath, create: false)
+            registry = try openRegistry()
             let integrity = try registry.integrityCheck() ?? ["ok"]
             guard integrity == ["ok"] else {
                 checks.append(.problem(
@@ -157,7 +168,7 @@ public struct Doctor: Sendable {
         }
         let configuration: LifecycleConfiguration
         do {
-            let owner = try? SQLRegistry.open(path: state.registryPath, create: false).defaultOwner()
+            let owner = try? openRegistry().defaultOwner()
             configuration = try ConfigurationFile.load(path: configurationPath, defaultOwner: owner ?? nil, checkEnvironment: true)
         } catch {
             return [.problem("configuration", (error as? DKIMError)?.message ?? "\(error)", fix: .manual("fix the line named"), .checkConfiguration(path: configurationPath))]
@@ -175,7 +186,7 @@ public struct Doctor: Sendable {
     private func keyEncryptionKeyCheck(_ store: PrivateKeyStore) -> DoctorCheck? {
         let name = "key-encryption-key"
         do {
-            let registry = try SQLRegistry.open(path: state.registryPath, create: false)
+            let registry = try openRegistry()
             let sealed = try registry.keys(matching: KeyFilter(states: [.pending, .published, .active, .retired], kinds: [.local]))
                 .filter(\.privateKeyInRegistry)
             guard !sealed.isEmpty || store.kind == .registry else { return nil }

@@ -68,7 +68,8 @@ extension SQLRegistry {
                            EXISTS (SELECT 1 FROM key k WHERE k.domain = a.dkim_domain AND k.selector = a.selector AND a.selector != ''),
                            CAST(SUM(CASE WHEN a.result = 'pass' AND a.aligned = 0 THEN a.messages ELSE 0 END) AS BIGINT)
                     FROM dmarc_aggregate a
-                    WHERE a.dkim_domain != '' AND (?1 IS NULL OR a.policy_domain = ?1 OR a.dkim_domain = ?1) AND (?2 IS NULL OR a.day >= ?2)
+                    WHERE a.dkim_domain != '' AND (CAST(?1 AS TEXT) IS NULL OR a.policy_domain = ?1 OR a.dkim_domain = ?1)
+                        AND (CAST(?2 AS TEXT) IS NULL OR a.day >= ?2)
                     GROUP BY a.dkim_domain, a.selector
                     ORDER BY 9, a.dkim_domain, a.selector
                     """,

@@ -57,7 +57,8 @@ extension DKIMCtl {
                 let state = global.state
                 let target = path ?? state.configurationPath
                 var owner: Owner?
-                if state.exists, let registry = try? SQLRegistry.open(path: state.registryPath, create: false) {
+                let shared = try global.postgresRegistry() != nil
+                if state.exists || shared, let registry = try? global.openRegistry() {
                     owner = try registry.defaultOwner()
                 }
                 let configuration = try ConfigurationFile.load(path: target, defaultOwner: owner)

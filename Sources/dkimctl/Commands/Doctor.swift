@@ -40,7 +40,8 @@ extension DKIMCtl {
             let checks = DKIMKit.Doctor(
                 state: state, configurationPath: path,
                 configurationRequired: configurationFile.path != nil,
-                checker: noDNS ? nil : try dns.checker(defaults: settings)
+                checker: noDNS ? nil : try dns.checker(defaults: settings),
+                registry: try global.postgresRegistry()
             ).run()
             Output.standard.write(format == .json ? DoctorReport.json(checks, wording: .commandLine) : DoctorReport.text(checks, wording: .commandLine))
             if checks.contains(where: { !$0.ok }) { throw ExitCode.failure }

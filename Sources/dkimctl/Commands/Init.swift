@@ -9,12 +9,14 @@ extension DKIMCtl {
             abstract: "Create the state directory, the registry and the key directory.",
             discussion: """
                 Creates the state directory and its keys/ directory with mode 0700 and the \
-                registry (registry.sqlite) with mode 0600. Safe to run again: existing state is \
-                kept, and --owner updates the default owner (recorded in the event log).
+                registry (registry.sqlite) with mode 0600 — or, with --registry postgres://…, the \
+                registry's tables in that database. Safe to run again: existing state is kept, and \
+                --owner updates the default owner (recorded in the event log).
 
                 Examples:
                   dkimctl init --owner mail-team@example.org
                   dkimctl init --state-dir ./demo-state --owner postmaster@example.org
+                  dkimctl init --registry "postgres://dkimctl@db.example.org/dkimctl?passwordfile=/etc/dkimctl/db-password" --owner mail-team@example.org
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -26,9 +28,10 @@ extension DKIMCtl {
             let owner = try owner.map(Owner.init)
             let now = try CommandContext.currentTime()
             let state = global.state
-            let existed = state.exists
+            let shared = try global.postgresRegistry()
+            let existed = shared == nil ? state.exists : FileManager.default.fileExists(atPath: state.keysPath)
             try state.create()
-            let registry = try SQLRegistry.open(path: state.registryPath, create: true)
+            let registry = try global.openRegistry(create: true)
             let actor = Actor.current()
             try registry.recordInitialisation(
                 actor: actor, at: now, details: ["dkimctl_version": DKIMKitVersion.current, "state_dir": state.path])
@@ -39,7 +42,7 @@ extension DKIMCtl {
 
             let out = Output.standard
             out.write(existed ? "State directory \(state.path) was already initialised.\n" : "Initialised \(state.path)\n")
-            out.write("  registry: \(state.registryPath)\n")
+            out.write("  registry: \(shared?.redacted ?? state.registryPath)\n")
             out.write("  keys:     \(state.keysPath)/\n")
             if let current = try registry.defaultOwner() {
                 out.write("  default owner: \(current)\(ownerChanged ? " (recorded now)" : "")\n")
