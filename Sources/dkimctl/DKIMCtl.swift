@@ -34,7 +34,7 @@ struct DKIMCtl: ParsableCommand {
         subcommands: [
             Init.self, New.self, List.self, Show.self, Record.self, Verify.self, Activate.self, Rotate.self, Scheduler.self,
             Retire.self, Revoke.self, Config.self, Providers.self, Track.self, Handoff.self, Export.self, Templates.self, Audit.self, Metrics.self, Doctor.self,
-            Reports.self, Alignment.self, Slot.self, Keys.self,
+            Reports.self, Alignment.self, Slot.self, Keys.self, Registry.self,
         ]
     )
 

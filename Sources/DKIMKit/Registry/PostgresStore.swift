@@ -121,6 +121,20 @@ final class PostgresStore: RegistryStore, @unchecked Sendable {
 
     func prepareForBulkWrite() throws {}
 
+    /// Moves each table's id sequence past the ids copied into it.
+    func afterCopy(tables: [String], db: any SQLSession) throws {
+        for table in tables {
+            let serial = try db.int64(
+                sql: "SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ? "
+                    + "AND column_name = 'id' AND column_default LIKE 'nextval%'",
+                arguments: [table]) ?? 0
+            guard serial > 0 else { continue }
+            try db.execute(
+                sql: "SELECT setval(pg_get_serial_sequence(?, 'id'), (SELECT coalesce(max(id), 0) + 1 FROM \(table)), false)",
+                arguments: [table])
+        }
+    }
+
     // MARK: - Migrations
 
     private func migrate() throws {

@@ -148,6 +148,9 @@ protocol RegistryStore: Sendable {
     func purgeOldVersions() throws
     /// Before a transaction that writes many thousands of rows.
     func prepareForBulkWrite() throws
+    /// Inside the transaction that copied rows with their ids into `tables` (`RegistryCopy`):
+    /// the next generated ids must follow them.
+    func afterCopy(tables: [String], db: any SQLSession) throws
 }
 
 /// Statement arguments from pieces (`SQLArguments([id] + options.columnValues + [time])`).

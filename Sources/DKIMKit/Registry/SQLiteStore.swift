@@ -113,6 +113,9 @@ struct SQLiteStore: RegistryStore {
         }
     }
 
+    /// SQLite's AUTOINCREMENT follows explicit ids by itself.
+    func afterCopy(tables: [String], db: any SQLSession) throws {}
+
     /// `PRAGMA integrity_check`: `["ok"]` for a sound file, else SQLite's descriptions of the damage.
     func integrityCheck() throws -> [String] {
         try read { db in try db.strings(sql: "PRAGMA integrity_check") }

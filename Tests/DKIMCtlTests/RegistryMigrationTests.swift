@@ -1,0 +1,101 @@
+@testable import DKIMKit
+import DKIMTestSupport
+import Foundation
+import Testing
+
+/// `registry migrate`: a registry built by the real commands (rotation against BIND, registry
+/// slots, sealed keys and their copies, DMARC reports) copied from SQLite into PostgreSQL, where
+/// every row of every table and the chain are equal, and the commands go on there; and back.
+@Suite struct RegistryMigrationTests {
+    /// Every row of every table, values as stored, in copy order.
+    func contents(_ registry: SQLRegistry) throws -> [String: [[SQLValue]]] {
+        try registry.read { db in
+            var tables: [String: [[SQLValue]]] = [:]
+            for table in RegistryCopy.tables {
+                tables[table.name] = try db.rows(sql: "SELECT * FROM \(table.name) ORDER BY \(table.order)").map(\.values)
+            }
+            return tables
+        }
+    }
+
+    @Test func aRegistryBuiltByTheCommandsMovesToPostgreSQLRowForRow() throws {
+        let world = try RotationWorld(domains: ["a.example"])
+        try world.writeConfiguration(.rfc2136)
+        let kek = world.scratch.file("kek")
+        try String(repeating: "5c", count: 32).write(toFile: kek, atomically: true, encoding: .utf8)
+        chmod(kek, 0o600)
+        let text = try String(contentsOfFile: world.configPath, encoding: .utf8)
+        try (text + "keyStore: registry\nkeyEncryptionKey:\n  file: \(kek)\n").write(toFile: world.configPath, atomically: true, encoding: .utf8)
+        let dkimctl = world.dkimctl
+        #expect(try dkimctl.run(
+            ["slot", "add", "--domain", "a.example", "--provider", "self-hosted", "--usage", "support", "--rotation", "30d", "--config", world.configPath],
+            environment: world.at(0)).status == 0)
+        let offsets: [TimeInterval] = [0, 3600, 17 * 86400, 17 * 86400 + 3600]
+        for offset in offsets {
+            let ran = try world.rotate(at: offset)
+            #expect(ran.status == 0, "\(ran.standardOutput)\(ran.standardError)")
+        }
+        #expect(try dkimctl.run(
+            ["keys", "materialize", "--config", world.configPath, "--host-dir", world.scratch.file("mta")], environment: world.at(17 * 86400 + 3700)
+        ).status == 0)
+        let active = try #require(try world.keys("a.example").first { $0.state == .active })
+        let report = world.scratch.file("report.xml")
+        try ReportsTests.write(
+            ReportsTests.report(
+                reporter: "receiver.example", id: "r1", begin: Int(RotationWorld.start.timeIntervalSince1970) + 86400,
+                rows: [("192.0.2.1", 12, "a.example", [("a.example", active.selector.name, "pass")])]),
+            to: report)
+        let imported = try dkimctl.run(["reports", "import", report], environment: world.at(2 * 86400))
+        #expect(imported.status == 0, "\(imported.standardError)")
+
+        let source = try world.registry()
+        let before = try contents(source)
+        #expect(before.values.allSatisfy { !$0.isEmpty }, "every table holds rows: \(before.filter { $0.value.isEmpty }.map(\.key))")
+
+        let url = try PostgresServer.shared().createDatabase()
+        let migrated = try dkimctl.run(["registry", "migrate", "--to", url], environment: world.at(18 * 86400))
+        #expect(migrated.status == 0, "\(migrated.standardOutput)\(migrated.standardError)")
+        let chain = try source.verifyEventChain()
+        #expect(migrated.standardOutput.contains("\(chain.eventCount) events, head \(chain.headHash), verified"), "\(migrated.standardOutput)")
+        let target = try SQLRegistry.open(postgres: PostgresSettings(url: url))
+        let after = try contents(target)
+        for table in RegistryCopy.tables {
+            #expect(after[table.name] == before[table.name], "\(table.name) differs")
+        }
+        #expect(try target.verifyEventChain().headHash == chain.headHash)
+
+        // The commands go on on PostgreSQL: the next ids follow the copied ones, the chain grows.
+        let onPostgres = ["DKIMCTL_REGISTRY": url]
+        let ran = try world.rotate(at: 31 * 86400, environment: onPostgres)
+        #expect(ran.status == 0, "\(ran.standardOutput)\(ran.standardError)")
+        let added = try dkimctl.run(
+            ["slot", "add", "--domain", "b.example", "--provider", "self-hosted", "--usage", "news", "--config", world.configPath],
+            environment: world.at(31 * 86400).merging(onPostgres) { $1 })
+        #expect(added.status == 0, "\(added.standardError)")
+        let verified = try dkimctl.run(["audit", "verify"], environment: onPostgres)
+        #expect(verified.status == 0, "\(verified.standardOutput)\(verified.standardError)")
+        #expect(try target.verifyEventChain().eventCount > chain.eventCount)
+        #expect(try contents(source) == before, "the source is left as it was")
+
+        // A second migration into the same database is refused; back to a new SQLite file works.
+        let again = try dkimctl.run(["registry", "migrate", "--to", url])
+        #expect(again.errorLines.count == 1 && again.standardError.contains("already holds a registry"), "\(again.standardError)")
+        let file = world.scratch.file("back.sqlite")
+        let back = try dkimctl.run(["registry", "migrate", "--to", file], environment: onPostgres)
+        #expect(back.status == 0, "\(back.standardError)")
+        #expect(try contents(SQLRegistry.open(path: file, create: false)) == (try contents(target)))
+    }
+
+    @Test func aTamperedSourceIsNotCopied() throws {
+        let world = try RotationWorld(domains: ["a.example"])
+        try world.writeConfiguration(.rfc2136)
+        for offset in [0.0, 3600] { #expect(try world.rotate(at: offset).status == 0) }
+        try RegistryTampering.run("UPDATE key SET ttl = 60", on: world.scratch.file("state/registry.sqlite"))
+        let url = try PostgresServer.shared().createDatabase()
+        let refused = try world.dkimctl.run(["registry", "migrate", "--to", url])
+        #expect(refused.status != 0 && refused.errorLines.count == 1, "\(refused.standardError)")
+        #expect(refused.standardError.contains("the register does not match the event log"), "\(refused.standardError)")
+        let target = try SQLRegistry.open(postgres: PostgresSettings(url: url))
+        #expect(try target.verifyEventChain().eventCount == 0, "nothing copied")
+    }
+}
