@@ -11,7 +11,8 @@ if [[ "${1:-}" == "--tests" ]]; then
     # python3-dnspython: the hostile DNS server of the evidence tests.
     # strace: counts the syncs a command makes (at most three for a new key).
     # python3-venv: a private environment for parsedmarc (below).
-    packages+=(bind9 bind9-utils bind9-dnsutils python3 python3-venv iproute2 systemd opendkim-tools python3-prometheus-client python3-dnspython strace)
+    # postgresql: the registry tests run a real server (initdb'd by the tests as the postgres user, via setpriv).
+    packages+=(bind9 bind9-utils bind9-dnsutils python3 python3-venv iproute2 systemd opendkim-tools python3-prometheus-client python3-dnspython strace postgresql util-linux)
 fi
 
 missing=()
