@@ -45,3 +45,70 @@ def run_measured(argv, env=None, stdout_path=None):
         output.close()
     elapsed = time.perf_counter() - start
     return elapsed, usage.ru_maxrss, os.waitstatus_to_exitcode(status), process.stderr.read().decode()
+
+
+class Postgres:
+    """A throwaway PostgreSQL server: initdb'd in a temporary directory (as the postgres
+    user when run as root, through setpriv), on a free port of 127.0.0.1, with a password."""
+
+    def __init__(self):
+        import glob
+        import secrets
+        versions = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
+        if not versions:
+            raise SystemExit("PostgreSQL is not installed: apt-get install postgresql")
+        self.bin = os.path.dirname(versions[-1])
+        self.work = tempfile.mkdtemp(prefix="dkimctl-pg.")
+        os.chmod(self.work, 0o711)
+        self.password = secrets.token_hex(12)
+        data, socket_dir = os.path.join(self.work, "data"), os.path.join(self.work, "socket")
+        for path in (data, socket_dir):
+            os.mkdir(path, 0o700)
+            if os.geteuid() == 0:
+                import pwd
+                account = pwd.getpwnam("postgres")
+                os.chown(path, account.pw_uid, account.pw_gid)
+        password_file = os.path.join(socket_dir, "password")
+        with open(password_file, "w") as handle:
+            handle.write(self.password)
+        if os.geteuid() == 0:
+            import pwd
+            account = pwd.getpwnam("postgres")
+            os.chown(password_file, account.pw_uid, account.pw_gid)
+        self.run([f"{self.bin}/initdb", "-D", data, "-U", "dkimctl", f"--pwfile={password_file}", "--auth=scram-sha-256",
+                  "-E", "UTF8", "--locale=C", "--no-sync"])
+        os.remove(password_file)
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            self.unprivileged([f"{self.bin}/postgres", "-D", data, "-p", str(self.port), "-k", socket_dir,
+                               "-c", "listen_addresses=127.0.0.1"]),
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(300):
+            if subprocess.run([f"{self.bin}/pg_isready", "-h", "127.0.0.1", "-p", str(self.port), "-t", "1"],
+                              stdout=subprocess.DEVNULL).returncode == 0:
+                break
+            time.sleep(0.05)
+        else:
+            raise SystemExit("PostgreSQL did not start")
+
+    @staticmethod
+    def unprivileged(argv):
+        if os.geteuid() != 0:
+            return argv
+        return ["/usr/bin/setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--"] + argv
+
+    def run(self, argv):
+        subprocess.run(self.unprivileged(argv), check=True, stdout=subprocess.DEVNULL)
+
+    def url(self, database):
+        return f"postgres://dkimctl:{self.password}@127.0.0.1:{self.port}/{database}?sslmode=disable"
+
+    def psql(self, sql, database="postgres"):
+        return subprocess.run([f"{self.bin}/psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "dkimctl", "-d", database,
+                               "-v", "ON_ERROR_STOP=1", "-At", "-c", sql],
+                              env=dict(os.environ, PGPASSWORD=self.password), check=True, capture_output=True, text=True).stdout
+
+    def stop(self):
+        self.process.send_signal(2)
+        self.process.wait(timeout=30)
+        subprocess.run(["rm", "-rf", self.work])

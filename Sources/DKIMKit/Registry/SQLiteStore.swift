@@ -32,7 +32,7 @@ struct SQLiteStore: RegistryStore {
             }
             return try SQLiteStore(writer: queue, path: path)
         } catch let error as DatabaseError {
-            throw DKIMError(.registry, "registry \(path) cannot be opened: \(error.message ?? error.resultCode.description) (is it a dkimctl registry? restore it from a backup)")
+            throw DKIMError(.registry, "registry \(path) cannot be opened: \(error.message ?? error.resultCode.description) (is it a registry written by dkimctl? restore it from a backup)")
         }
     }
 
