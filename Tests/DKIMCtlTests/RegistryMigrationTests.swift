@@ -63,9 +63,19 @@ import Testing
             #expect(after[table.name] == before[table.name], "\(table.name) differs")
         }
         #expect(try target.verifyEventChain().headHash == chain.headHash)
+        // What the commands print from either registry is the same.
+        let onPostgres = ["DKIMCTL_REGISTRY": url]
+        for command in [
+            ["list", "--format", "json"], ["reports", "summary", "--format", "json"], ["audit", "--format", "json", "--config", world.configPath],
+            ["audit", "events", "--format", "csv"], ["slot", "list", "--format", "json"], ["keys", "copies", "--format", "json"],
+        ] {
+            let fromSQLite = try dkimctl.run(command, environment: world.at(18 * 86400))
+            let fromPostgres = try dkimctl.run(command, environment: world.at(18 * 86400).merging(onPostgres) { $1 })
+            #expect(fromSQLite.status == fromPostgres.status && !fromSQLite.standardOutput.isEmpty, "\(command): \(fromPostgres.standardError)")
+            #expect(fromSQLite.standardOutput == fromPostgres.standardOutput, "\(command) differs")
+        }
 
         // The commands go on on PostgreSQL: the next ids follow the copied ones, the chain grows.
-        let onPostgres = ["DKIMCTL_REGISTRY": url]
         let ran = try world.rotate(at: 31 * 86400, environment: onPostgres)
         #expect(ran.status == 0, "\(ran.standardOutput)\(ran.standardError)")
         let added = try dkimctl.run(
@@ -97,5 +107,40 @@ import Testing
         #expect(refused.standardError.contains("the register does not match the event log"), "\(refused.standardError)")
         let target = try SQLRegistry.open(postgres: PostgresSettings(url: url))
         #expect(try target.verifyEventChain().eventCount == 0, "nothing copied")
+    }
+}
+
+/// Writers from several processes at once on one PostgreSQL registry: every change lands,
+/// none twice, and the event chain stays one line.
+@Suite struct PostgresConcurrencyTests {
+    @Test func concurrentWritersKeepTheChainLinear() throws {
+        let scratch = try TemporaryDirectory("pg-writers")
+        let url = try PostgresServer.shared().createDatabase()
+        let environment = ["DKIMCTL_REGISTRY": url, "DKIMCTL_NOW": "2026-11-23T10:00:00Z"]
+        let dkimctl = DKIMCtlBinary(stateDirectory: scratch.file("state"), environment: environment)
+        #expect(try dkimctl.run(["init", "--owner", "team@example.org"]).status == 0)
+        // 4 processes, each defining 15 slots one command at a time, all at once.
+        let writers = try (0..<4).map { writer in
+            try ProcessRunner.start("/bin/sh", ["-c", (0..<15).map { index in
+                "\(dkimctl.path) slot add --state-dir \(scratch.file("state")) --domain w\(writer).example --provider self-hosted --usage u\(index) || exit 1"
+            }.joined(separator: "\n")], environment: dkimctl.environment)
+        }
+        for writer in writers {
+            let result = writer.wait(timeout: 120)
+            #expect(result.status == 0, "\(result.standardError)")
+        }
+        let registry = try SQLRegistry.open(postgres: PostgresSettings(url: url))
+        let chain = try registry.verifyEventChain()
+        #expect(chain.firstBreak == nil, "\(chain.breaks)")
+        var defined = 0
+        var ids: [Int64] = []
+        try registry.forEachEvent(since: nil) { event in
+            ids.append(event.id)
+            if event.action == "slot.defined" { defined += 1 }
+        }
+        #expect(defined == 60)
+        #expect(ids == Array(1...Int64(ids.count)), "ids follow one another")
+        #expect(try registry.slotDefinitions().count == 60)
+        #expect(try registry.verifyRegister().problems.isEmpty)
     }
 }
