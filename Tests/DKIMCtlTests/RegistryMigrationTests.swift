@@ -144,3 +144,37 @@ import Testing
         #expect(try registry.verifyRegister().problems.isEmpty)
     }
 }
+
+/// The registry's TLS modes against a server with a self-signed certificate.
+@Suite struct PostgresTLSTests {
+    func usesTLS(_ url: String) throws -> Bool {
+        let registry = try SQLRegistry.open(postgres: PostgresSettings(url: url))
+        return try registry.read { db in
+            try db.int64(sql: "SELECT count(*) FROM pg_stat_ssl WHERE pid = pg_backend_pid() AND ssl") ?? 0
+        } == 1
+    }
+
+    @Test func verifyFullChecksTheCertificateAndRequireEncrypts() throws {
+        let server = try PostgresServer.shared()
+        let plain = try server.createDatabase()
+        let database = try #require(URLComponents(string: plain)?.path.dropFirst().description)
+        let base = "postgres://\(server.user):\(server.password)@localhost:\(server.port)/\(database)"
+        #expect(try usesTLS(base + "?sslmode=verify-full&sslrootcert=\(server.certificatePath)"))
+        #expect(try usesTLS(base + "?sslmode=require"))
+        #expect(try !usesTLS(plain), "sslmode=disable stays plain")
+
+        // Another authority's certificate: verify-full refuses the server, in one line.
+        let scratch = try TemporaryDirectory("tls")
+        let other = scratch.file("other.pem")
+        let made = try ProcessRunner.run("/usr/bin/openssl", [
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", scratch.file("other.key"), "-out", other, "-days", "2", "-subj", "/CN=other",
+        ])
+        #expect(made.status == 0)
+        let dkimctl = DKIMCtlBinary(
+            stateDirectory: scratch.file("state"), environment: ["DKIMCTL_REGISTRY": base + "?sslmode=verify-full&sslrootcert=\(other)"])
+        let refused = try dkimctl.run(["init"])
+        #expect(refused.status != 0 && refused.errorLines.count == 1, "\(refused.standardError)")
+        #expect(refused.standardError.contains("cannot be reached") && !refused.standardError.contains(server.password), "\(refused.standardError)")
+        #expect(refused.standardError.contains("CERTIFICATE_VERIFY_FAILED"), "\(refused.standardError)")
+    }
+}

@@ -10,6 +10,8 @@ public final class PostgresServer: @unchecked Sendable {
     public let user = "dkimctl"
     public let password: String
     public let directory: TemporaryDirectory
+    /// The server's self-signed TLS certificate (CN and DNS name localhost, IP 127.0.0.1), for `sslrootcert=`.
+    public var certificatePath: String { directory.file("certificate.pem") }
     let binaries: String
     let server: RunningProcess
     /// The postmaster's PID.
@@ -66,6 +68,18 @@ public final class PostgresServer: @unchecked Sendable {
                 chown(path, account.pointee.pw_uid, account.pointee.pw_gid)
             }
         }
+        // TLS on (clients may still connect without): a self-signed certificate for localhost and 127.0.0.1.
+        let made = try ProcessRunner.run("/usr/bin/openssl", [
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", directory.file("socket/server.key"),
+            "-out", directory.file("certificate.pem"), "-days", "2", "-subj", "/CN=localhost",
+            "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+        ])
+        guard made.status == 0 else { throw TestSupportError("openssl req failed: \(made.standardError)") }
+        chmod(directory.file("socket/server.key"), 0o600)
+        chmod(directory.file("certificate.pem"), 0o644)
+        if geteuid() == 0, let account = getpwnam("postgres") {
+            chown(directory.file("socket/server.key"), account.pointee.pw_uid, account.pointee.pw_gid)
+        }
         let passwordFile = directory.file("socket/password")
         try password.write(toFile: passwordFile, atomically: false, encoding: .utf8)
         if geteuid() == 0, let account = getpwnam("postgres") { chown(passwordFile, account.pointee.pw_uid, account.pointee.pw_gid) }
@@ -85,6 +99,7 @@ public final class PostgresServer: @unchecked Sendable {
             let (program, arguments) = Self.unprivileged([
                 "\(binaries)/postgres", "-D", data, "-p", String(port), "-k", socket, "-c", "listen_addresses=127.0.0.1",
                 "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "max_connections=60",
+                "-c", "ssl=on", "-c", "ssl_cert_file=\(directory.file("certificate.pem"))", "-c", "ssl_key_file=\(socket)/server.key",
             ])
             let server = try ProcessRunner.start(program, arguments)
             for _ in 0..<300 {

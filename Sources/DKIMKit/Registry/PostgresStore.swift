@@ -155,6 +155,8 @@ final class PostgresStore: RegistryStore, @unchecked Sendable {
     static func describe(_ error: any Error) -> String {
         if let error = error as? PSQLError {
             if let message = error.serverInfo?[.message] { return message }
+            // A connection or TLS failure: what NIO says of it (a refused connection, a certificate not trusted…).
+            if let underlying = error.underlying { return "\(error.code): \(underlying)" }
             return "\(error.code)"
         }
         return "\(error)"
