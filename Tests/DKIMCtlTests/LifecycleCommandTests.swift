@@ -73,8 +73,9 @@ private let hour: TimeInterval = 3600
         #expect(missing.errorLines == ["dkimctl: error: no configuration at \(scratch.file("none.yaml")); write one with 'dkimctl config init' (or pass --config), or define slots with 'dkimctl slot add'"])
     }
 
-    @Test func retireRevokeAndEmergency() throws {
-        let world = try RotationWorld(domains: ["example.org"])
+    @Test(arguments: RegistryBackend.allCases)
+    func retireRevokeAndEmergency(backend: RegistryBackend) throws {
+        let world = try RotationWorld(domains: ["example.org"], backend: backend)
         try world.writeConfiguration(.rfc2136)
         #expect(try world.rotate(at: 0).status == 0)
         #expect(try world.rotate(at: hour).status == 0)

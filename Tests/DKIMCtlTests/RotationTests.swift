@@ -11,13 +11,14 @@ private let hour: TimeInterval = 3600
     /// One full year and a half: two rotations, with every step checked in the
     /// registry, in DNS, in the deploy log and on disk.
     @Test(arguments: [
-        (RotationWorld.PublisherKind.rfc2136, "empty-p", false),
-        (RotationWorld.PublisherKind.zonefile, "delete", false),
-        (RotationWorld.PublisherKind.command, "empty-p", true),
+        (RotationWorld.PublisherKind.rfc2136, "empty-p", false, RegistryBackend.sqlite),
+        (RotationWorld.PublisherKind.zonefile, "delete", false, RegistryBackend.sqlite),
+        (RotationWorld.PublisherKind.command, "empty-p", true, RegistryBackend.sqlite),
+        (RotationWorld.PublisherKind.rfc2136, "delete", true, RegistryBackend.postgres),
     ])
-    func simulatedYear(publisher: RotationWorld.PublisherKind, revocation: String, reveal: Bool) throws {
+    func simulatedYear(publisher: RotationWorld.PublisherKind, revocation: String, reveal: Bool, backend: RegistryBackend) throws {
         let domain = "example.org"
-        let world = try RotationWorld(domains: [domain], zonefileDomains: publisher == .zonefile ? [domain] : [])
+        let world = try RotationWorld(domains: [domain], zonefileDomains: publisher == .zonefile ? [domain] : [], backend: backend)
         try world.writeConfiguration(publisher, revocation: revocation, reveal: reveal)
 
         // Day 0: the first key is created, published, proved.
@@ -175,9 +176,10 @@ private let hour: TimeInterval = 3600
         try world.checkInvariants(domain)
     }
 
-    @Test func concurrentRunsCreateOneSuccessor() throws {
+    @Test(arguments: RegistryBackend.allCases)
+    func concurrentRunsCreateOneSuccessor(backend: RegistryBackend) throws {
         let domains = (0..<20).map { "c\($0).example" }
-        let world = try RotationWorld(domains: domains)
+        let world = try RotationWorld(domains: domains, backend: backend)
         try world.writeConfiguration(.rfc2136, deploy: false)
         for domain in domains {
             let created = try world.dkimctl.run(

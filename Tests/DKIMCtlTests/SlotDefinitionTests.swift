@@ -26,8 +26,9 @@ import Testing
     /// Registry slots beside the file's, against BIND over simulated time: the file's domain lends its
     /// publisher, another domain uses `registrySlots:`, a slot named by both follows the file, the
     /// registry's own rotation drives the successor, and a removed slot stops rotating.
-    @Test func registrySlotsAreRotatedLikeTheFilesSlots() throws {
-        let world = try RotationWorld(domains: ["a.example", "b.example"])
+    @Test(arguments: RegistryBackend.allCases)
+    func registrySlotsAreRotatedLikeTheFilesSlots(backend: RegistryBackend) throws {
+        let world = try RotationWorld(domains: ["a.example", "b.example"], backend: backend)
         let dkimctl = world.dkimctl
         try world.writeConfiguration(.rfc2136)
         // b.example is not in the file: its slots publish through registrySlots:.
