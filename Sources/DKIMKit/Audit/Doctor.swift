@@ -72,7 +72,11 @@ public struct Doctor: Sendable {
         let registry: SQLRegistry
         do {
             registry = try openRegistry()
-            let integrity = try registry.integrityCheck() ?? ["ok"]
+            guard let integrity = try registry.integrityCheck() else {
+                // A server database: it answered, and its schema is current (opening migrates).
+                checks.append(.ok("registry-integrity", "\(registry.label): connected, schema current"))
+                return try registryChecks(registry, checks, files: files)
+            }
             guard integrity == ["ok"] else {
                 checks.append(.problem(
                     "registry-integrity", "PRAGMA integrity_check reports damage: \(integrity.prefix(3).joined(separator: "; "))",
@@ -80,12 +84,18 @@ public struct Doctor: Sendable {
                 return checks + configurationChecks()
             }
             checks.append(.ok("registry-integrity", "PRAGMA integrity_check: ok"))
+            return try registryChecks(registry, checks, files: files)
         } catch {
             checks.append(.problem(
                 "registry-integrity", "the registry cannot be read: \((error as? DKIMError)?.message ?? "\(error)")",
                 fix: Self.restoreRegistry(state)))
             return checks + configurationChecks()
         }
+    }
+
+    /// The event chain, the register and the key files, once the registry opened.
+    private func registryChecks(_ registry: SQLRegistry, _ earlier: [DoctorCheck], files: [String]) throws -> [DoctorCheck] {
+        var checks = earlier
         do {
             let chain = try registry.verifyEventChain()
             checks.append(chain.firstBreak.map {
