@@ -16,7 +16,7 @@ struct GlobalOptions: ParsableArguments {
         name: .customLong("registry"),
         help: ArgumentHelp(
             "The registry: a postgres:// URL for a registry shared by several hosts.",
-            discussion: "Default: $DKIMCTL_REGISTRY, else registry.sqlite in the state directory (which holds the keys and locks either way).",
+            discussion: "Default: $DKIMCTL_REGISTRY, else registry: in the configuration file, else registry.sqlite in the state directory (which holds the keys and locks either way).",
             valueName: "url"))
     var registryURL: String?
 
@@ -24,10 +24,23 @@ struct GlobalOptions: ParsableArguments {
         StateDirectory(path: stateDirectory ?? StateDirectory.defaultPath())
     }
 
-    /// The PostgreSQL registry named by --registry or $DKIMCTL_REGISTRY; nil for the state's SQLite file.
+    /// The PostgreSQL registry named by --registry, else $DKIMCTL_REGISTRY, else `registry:` in the
+    /// configuration file (--config's, else the state directory's); nil for the state's SQLite file.
     func postgresRegistry() throws -> PostgresSettings? {
-        guard let url = registryURL ?? ProcessInfo.processInfo.environment["DKIMCTL_REGISTRY"], !url.isEmpty else { return nil }
+        let environment = ProcessInfo.processInfo.environment["DKIMCTL_REGISTRY"].flatMap { $0.isEmpty ? nil : $0 }
+        guard let url = registryURL ?? environment ?? ConfigurationFile.registryURL(inFileAt: Self.configurationPath(state)), !url.isEmpty
+        else { return nil }
         return try PostgresSettings(url: url)
+    }
+
+    /// The configuration file a command reads: `--config FILE` on its command line, else the state's.
+    static func configurationPath(_ state: StateDirectory) -> String {
+        let arguments = CommandLine.arguments
+        for (index, argument) in arguments.enumerated() {
+            if argument == "--config", index + 1 < arguments.count { return arguments[index + 1] }
+            if argument.hasPrefix("--config=") { return String(argument.dropFirst("--config=".count)) }
+        }
+        return state.configurationPath
     }
 
     /// Opens (and migrates) the registry: the PostgreSQL one if named, else the state's SQLite file.

@@ -82,6 +82,18 @@ import Testing
             ["slot", "add", "--domain", "b.example", "--provider", "self-hosted", "--usage", "news", "--config", world.configPath],
             environment: world.at(31 * 86400).merging(onPostgres) { $1 })
         #expect(added.status == 0, "\(added.standardError)")
+        // registry: in the configuration file names it too (before the rest of the file is read).
+        let named = world.scratch.file("registry.yaml")
+        try "registry: \"\(url)\"\n".write(toFile: named, atomically: true, encoding: .utf8)
+        let viaFile = try dkimctl.run(["slot", "list", "--format", "json", "--config", named], environment: world.at(18 * 86400))
+        let viaEnvironment = try dkimctl.run(["slot", "list", "--format", "json"], environment: world.at(18 * 86400).merging(onPostgres) { $1 })
+        #expect(viaFile.status == 0 && viaFile.standardOutput.contains("b.example"), "\(viaFile.standardOutput)\(viaFile.standardError)")
+        #expect(viaFile.standardOutput == viaEnvironment.standardOutput)
+        #expect(try !dkimctl.run(["slot", "list", "--format", "json"]).standardOutput.contains("b.example"), "the SQLite file does not have it")
+        try "registry: /var/lib/dkimctl/registry.sqlite\n".write(toFile: named, atomically: true, encoding: .utf8)
+        let notURL = try dkimctl.run(["config", "check", "--config", named])
+        #expect(notURL.errorLines.count == 1 && notURL.standardError.contains("is not a postgres:// URL"), "\(notURL.standardError)")
+
         let verified = try dkimctl.run(["audit", "verify"], environment: onPostgres)
         #expect(verified.status == 0, "\(verified.standardOutput)\(verified.standardError)")
         #expect(try target.verifyEventChain().eventCount > chain.eventCount)

@@ -25,6 +25,8 @@ public struct LifecycleConfiguration: Sendable {
     /// and their deploy hook (a domain of the file keeps its own).
     public var registryPublisher: PublisherConfiguration = .manual
     public var registryDeploy: String?
+    /// `registry:`: the PostgreSQL registry's URL (commands read it before the rest, see `ConfigurationFile.registryURL`).
+    public var registry: String?
     /// `keyStore:` and `keyEncryptionKey:`: where new private keys go, and the KEK that opens sealed ones.
     public var privateKeyStore = PrivateKeyStore.files
     /// Registry-defined slots the file also names: the file's policy is used for them.

@@ -60,6 +60,12 @@ struct ConfigurationBuilder {
             }
         }
         configuration.privateKeyStore = try privateKeyStore(raw)
+        if let registry = raw.registry {
+            guard PostgresSettings.isURL(registry) else {
+                throw document.error([.key("registry")], "registry '\(registry)' is not a postgres:// URL (leave registry: out for the state directory's SQLite file)")
+            }
+            configuration.registry = registry
+        }
         let defaults = raw.defaults ?? SlotOptions()
         configuration.slotDefaults = defaults
         configuration.defaultOwner = defaultOwner

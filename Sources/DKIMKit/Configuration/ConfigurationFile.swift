@@ -22,6 +22,15 @@ public enum ConfigurationFile {
         return try parse(text, file: path, defaultOwner: defaultOwner, checkEnvironment: checkEnvironment)
     }
 
+    /// The `registry:` URL of the file at `path`, read before anything else (the registry must be
+    /// open before the rest of the configuration is read); nil when the file, or the key, is not there.
+    public static func registryURL(inFileAt path: String) -> String? {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8),
+            case .mapping(let mapping)? = try? Yams.compose(yaml: text, .basic)
+        else { return nil }
+        return mapping["registry"]?.scalar?.string
+    }
+
     public static func parse(
         _ text: String, file: String = "<config>", defaultOwner: Owner? = nil, checkEnvironment: Bool = true
     ) throws -> LifecycleConfiguration {
@@ -71,8 +80,9 @@ struct RawFile: Decodable {
     var registrySlots: RawRegistrySlots?
     var keyStore: String?
     var keyEncryptionKey: RawKeyEncryptionKey?
+    var registry: String?
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case defaults, dns, templates, providers, domains, reports, registrySlots, keyStore, keyEncryptionKey
+        case defaults, dns, templates, providers, domains, reports, registrySlots, keyStore, keyEncryptionKey, registry
     }
 }
 
