@@ -112,3 +112,26 @@ class Postgres:
         self.process.send_signal(2)
         self.process.wait(timeout=30)
         subprocess.run(["rm", "-rf", self.work])
+
+
+def measure_listing(dkimctl, env, output_path, runs=5):
+    """`dkimctl list --format json`: its output's object count, then `runs` timed runs.
+    Returns (objects listed, wall times, peak RSS in KiB).
+
+    The count is made by a separate process: a forked child's peak RSS includes its
+    parent's memory at fork time, so this process must stay small while it measures."""
+    import sys
+    with open(output_path, "wb") as output:
+        subprocess.run([dkimctl, "list", "--format", "json"], env=env, stdout=output, check=True)
+    listed = int(subprocess.run(
+        [sys.executable, "-c", "import json, sys; print(len(json.load(open(sys.argv[1]))))", output_path],
+        check=True, capture_output=True, text=True).stdout)
+    os.remove(output_path)
+    walls, peaks = [], []
+    for _ in range(runs):
+        elapsed, peak, status, error = run_measured([dkimctl, "list", "--format", "json"], env=env)
+        if status != 0:
+            sys.exit(f"dkimctl list failed with status {status}: {error}")
+        walls.append(elapsed)
+        peaks.append(peak)
+    return listed, walls, peaks

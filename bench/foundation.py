@@ -23,7 +23,7 @@ import subprocess
 import sys
 import time
 
-from benchlib import DKIMCTL, build_release, fresh_state, run_measured
+from benchlib import DKIMCTL, build_release, fresh_state, measure_listing, run_measured
 
 
 def main():
@@ -111,22 +111,9 @@ def main():
     connection.close()
     total = sqlite3.connect(registry).execute("SELECT count(*) FROM key").fetchone()[0]
 
-    with open(os.path.join(work, "list.json"), "wb") as output:
-        subprocess.run([dkimctl, "list", "--format", "json"], env=env, stdout=output, check=True)
-    # Counted in a separate process: a forked child's peak RSS includes the
-    # parent's memory at fork time, so this process must stay small.
-    listed = int(subprocess.run(
-        [sys.executable, "-c", "import json, sys; print(len(json.load(open(sys.argv[1]))))",
-         os.path.join(work, "list.json")], check=True, capture_output=True, text=True).stdout)
+    listed, walls, peaks = measure_listing(dkimctl, env, os.path.join(work, "list.json"))
     if listed != total:
         sys.exit(f"list printed {listed} keys, the registry holds {total}")
-    walls, peaks = [], []
-    for _ in range(5):
-        elapsed, peak, status, _ = run_measured([dkimctl, "list", "--format", "json"], env=env)
-        if status != 0:
-            sys.exit(f"dkimctl list failed with status {status}")
-        walls.append(elapsed)
-        peaks.append(peak)
     print(f"\n3. dkimctl list --format json over {total:,} keys (output checked: {listed:,} objects), 5 runs")
     print(f"   wall median {statistics.median(walls):.3f} s (min {min(walls):.3f}), peak RSS {max(peaks) / 1024:.1f} MiB  (targets < 1 s, < 150 MiB)")
 

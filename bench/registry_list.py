@@ -17,7 +17,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import DKIMCTL, Postgres, build_release, fresh_state, run_measured
+from benchlib import DKIMCTL, Postgres, build_release, fresh_state, measure_listing
 
 CLONE = """
 INSERT INTO key (slot_id, domain, selector, algorithm, bits, state, public_key, fingerprint, private_key_path, ttl, created_at)
@@ -28,24 +28,9 @@ FROM {series}, (SELECT * FROM key WHERE algorithm = 'rsa' LIMIT 1) AS k
 
 
 def measure(label, env, expected):
-    # Counted by a separate process: a forked child's peak RSS includes its parent's memory at
-    # fork time, so this process must stay small while it measures.
-    path = os.path.join(env["DKIMCTL_HOME"], "..", f"list-{label}.json")
-    with open(path, "wb") as output:
-        subprocess.run([DKIMCTL, "list", "--format", "json"], env=env, check=True, stdout=output)
-    listed = int(subprocess.run(
-        [sys.executable, "-c", "import json, sys; print(len(json.load(open(sys.argv[1]))))", path],
-        check=True, capture_output=True, text=True).stdout)
-    os.remove(path)
+    listed, walls, peaks = measure_listing(DKIMCTL, env, os.path.join(env["DKIMCTL_HOME"], "..", f"list-{label}.json"))
     if listed != expected:
         sys.exit(f"{label}: list printed {listed} keys, the registry holds {expected}")
-    walls, peaks = [], []
-    for _ in range(5):
-        elapsed, peak, status, error = run_measured([DKIMCTL, "list", "--format", "json"], env=env)
-        if status != 0:
-            sys.exit(f"{label}: dkimctl list failed: {error}")
-        walls.append(elapsed)
-        peaks.append(peak)
     print(f"   {label:10} wall median {statistics.median(walls):.3f} s (min {min(walls):.3f}), peak RSS {max(peaks) / 1024:.1f} MiB")
 
 

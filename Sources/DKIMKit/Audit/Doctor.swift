@@ -69,9 +69,8 @@ public struct Doctor: Sendable {
         checks += unsafe.isEmpty ? [.ok("key-file-mode", "\(files.count) key file(s), all mode 0600")] : unsafe
 
         // The registry: it opens, SQLite finds it sound, its event chain is intact.
-        let registry: SQLRegistry
         do {
-            registry = try openRegistry()
+            let registry = try openRegistry()
             guard let integrity = try registry.integrityCheck() else {
                 // A server database: it answered, and its schema is current (opening migrates).
                 checks.append(.ok("registry-integrity", "\(registry.label): connected, schema current"))

@@ -16,22 +16,7 @@ enum AESGCM {
         precondition(key.count == keyLength, "AES-256-GCM takes a 32-octet key")
         let nonce = try randomBytes(nonceLength)
         return try withCipherContext("encrypt with AES-256-GCM") { context in
-            guard EVP_EncryptInit_ex(context, EVP_aes_256_gcm(), nil, nil, nil) == 1,
-                EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_GCM_SET_IVLEN, Int32(nonceLength), nil) == 1
-            else { throw openSSLError("set up AES-256-GCM") }
-            let initialised = key.withUnsafeBytes { keyBytes in
-                nonce.withUnsafeBytes { nonceBytes in
-                    EVP_EncryptInit_ex(
-                        context, nil, nil, keyBytes.bindMemory(to: UInt8.self).baseAddress,
-                        nonceBytes.bindMemory(to: UInt8.self).baseAddress)
-                }
-            }
-            guard initialised == 1 else { throw openSSLError("key AES-256-GCM") }
-            var length: Int32 = 0
-            let aadAccepted = associatedData.withUnsafeBytes { aad in
-                EVP_EncryptUpdate(context, nil, &length, aad.bindMemory(to: UInt8.self).baseAddress, Int32(aad.count))
-            }
-            guard aadAccepted == 1 else { throw openSSLError("authenticate the associated data") }
+            try prepare(context, encrypting: true, key: key, nonce: nonce, associatedData: associatedData)
             var output = [UInt8](repeating: 0, count: plaintext.count + 16)
             var total: Int32 = 0
             let encrypted = plaintext.withUnsafeBytes { input in
@@ -61,18 +46,7 @@ enum AESGCM {
         let ciphertext = Array(bytes[nonceLength..<(bytes.count - tagLength)])
         var tag = Array(bytes[(bytes.count - tagLength)...])
         return try withCipherContext("decrypt with AES-256-GCM") { context in
-            guard EVP_DecryptInit_ex(context, EVP_aes_256_gcm(), nil, nil, nil) == 1,
-                EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_GCM_SET_IVLEN, Int32(nonceLength), nil) == 1
-            else { throw openSSLError("set up AES-256-GCM") }
-            let initialised = key.withUnsafeBytes { keyBytes in
-                EVP_DecryptInit_ex(context, nil, nil, keyBytes.bindMemory(to: UInt8.self).baseAddress, nonce)
-            }
-            guard initialised == 1 else { throw openSSLError("key AES-256-GCM") }
-            var length: Int32 = 0
-            let aadAccepted = associatedData.withUnsafeBytes { aad in
-                EVP_DecryptUpdate(context, nil, &length, aad.bindMemory(to: UInt8.self).baseAddress, Int32(aad.count))
-            }
-            guard aadAccepted == 1 else { throw openSSLError("authenticate the associated data") }
+            try prepare(context, encrypting: false, key: key, nonce: Data(nonce), associatedData: associatedData)
             var output = [UInt8](repeating: 0, count: ciphertext.count + 16)
             var total: Int32 = 0
             guard EVP_DecryptUpdate(context, &output, &total, ciphertext, Int32(ciphertext.count)) == 1 else {
@@ -90,6 +64,26 @@ enum AESGCM {
             guard authentic == 1 else { return nil }
             return Data(output.prefix(Int(total + finalLength)))
         }
+    }
+
+    /// Sets the cipher, the nonce length, the key and nonce, then feeds the associated data.
+    private static func prepare(_ context: OpaquePointer, encrypting: Bool, key: Data, nonce: Data, associatedData: Data) throws {
+        let initialise = encrypting ? EVP_EncryptInit_ex : EVP_DecryptInit_ex
+        guard initialise(context, EVP_aes_256_gcm(), nil, nil, nil) == 1,
+            EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_GCM_SET_IVLEN, Int32(nonceLength), nil) == 1
+        else { throw openSSLError("set up AES-256-GCM") }
+        let keyed = key.withUnsafeBytes { keyBytes in
+            nonce.withUnsafeBytes { nonceBytes in
+                initialise(context, nil, nil, keyBytes.bindMemory(to: UInt8.self).baseAddress, nonceBytes.bindMemory(to: UInt8.self).baseAddress)
+            }
+        }
+        guard keyed == 1 else { throw openSSLError("key AES-256-GCM") }
+        let update = encrypting ? EVP_EncryptUpdate : EVP_DecryptUpdate
+        var length: Int32 = 0
+        let accepted = associatedData.withUnsafeBytes { aad in
+            update(context, nil, &length, aad.bindMemory(to: UInt8.self).baseAddress, Int32(aad.count))
+        }
+        guard accepted == 1 else { throw openSSLError("authenticate the associated data") }
     }
 
     private static func withCipherContext<T>(_ operation: String, _ body: (OpaquePointer) throws -> T) throws -> T {

@@ -57,7 +57,7 @@ public struct PostgresSettings: Sendable, Equatable {
             query[item.name] = value
         }
         socketDirectory = query["host"].flatMap { $0.hasPrefix("/") ? $0 : nil }
-        host = components.host.flatMap { $0.isEmpty ? nil : $0 } ?? (socketDirectory == nil ? "localhost" : "localhost")
+        host = components.host.flatMap { $0.isEmpty ? nil : $0 } ?? "localhost"
         port = components.port ?? 5432
         guard (1...65535).contains(port) else { throw DKIMError(.invalidInput, "registry URL port \(port) is not a port (1-65535)") }
         user = components.user.flatMap { $0.isEmpty ? nil : $0.removingPercentEncoding } ?? environment["PGUSER"] ?? environment["USER"] ?? "dkimctl"
