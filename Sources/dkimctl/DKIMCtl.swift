@@ -59,7 +59,7 @@ struct DKIMCtl: ParsableCommand {
             Output.error(RemedyWording.commandLine.message(error.message, error.remedy))
             switch error.kind {
             case .invalidInput, .conflict: return ExitCode.validationFailure.rawValue
-            case .busy: return 75  // EX_TEMPFAIL: try again later
+            case .busy, .notLeader: return 75  // EX_TEMPFAIL: try again later
             default: return ExitCode.failure.rawValue
             }
         }

@@ -19,9 +19,12 @@ struct LifecycleOptions: ParsableArguments {
         try configurationFile.load(context, required: required)
     }
 
-    func engine(_ context: CommandContext, _ configuration: LifecycleConfiguration, jobs: Int? = nil) throws -> RotationEngine {
+    /// - Parameter registry: the registry the engine writes through (a leader's fenced one), else the context's.
+    func engine(
+        _ context: CommandContext, _ configuration: LifecycleConfiguration, jobs: Int? = nil, registry: (any KeyRegistry)? = nil
+    ) throws -> RotationEngine {
         RotationEngine(
-            registry: context.registry, state: context.state, configuration: configuration,
+            registry: registry ?? context.registry, state: context.state, configuration: configuration,
             checker: try dns.checker(defaults: configuration.dns), actor: context.actor,
             keyGenerationThreads: jobs ?? ProcessInfo.processInfo.activeProcessorCount)
     }
@@ -41,10 +44,41 @@ struct LifecycleOptions: ParsableArguments {
     }
 
     func lock(_ context: CommandContext) throws -> RotationLock {
+        try RotationLock.acquire(path: context.state.rotationLockPath, wait: validatedLockWait())
+    }
+
+    /// Takes the lead among the schedulers sharing the registry, waiting --lock-wait for the leader to let go.
+    func lead(_ context: CommandContext, _ lease: LeaseOption) throws -> SchedulerLeadership {
+        try lease.election(context).lead(waiting: validatedLockWait())
+    }
+
+    private func validatedLockWait() throws -> Double {
         guard lockWait >= 0, lockWait <= 3600 else {
             throw DKIMError(.invalidInput, "lock wait \(lockWait) is out of range (allowed: 0–3600 seconds)")
         }
-        return try RotationLock.acquire(path: context.state.rotationLockPath, wait: lockWait)
+        return lockWait
+    }
+}
+
+/// `--lease` of `rotate` and `scheduler`: how long a leader stays leader without renewing.
+struct LeaseOption: ParsableArguments {
+    @Option(
+        help: ArgumentHelp(
+            "How long the leader's lease runs without renewal (renewed every third of it); a leader silent longer is replaced: 30s, 2m.",
+            valueName: "duration"))
+    var lease: String = "\(Int(LeaderElection.defaultLease))s"
+
+    func election(_ context: CommandContext) throws -> LeaderElection {
+        let span = try TimeSpan(parsing: lease)
+        let seconds = TimeInterval(span.seconds)
+        guard LeaderElection.leaseRange.contains(seconds) else {
+            throw DKIMError(
+                .invalidInput,
+                "lease \(lease) is out of range (allowed: \(Int(LeaderElection.leaseRange.lowerBound))s–\(Int(LeaderElection.leaseRange.upperBound) / 60)m)")
+        }
+        return LeaderElection(
+            registry: context.registry, holder: LeaderElection.holder(actor: context.actor), lease: seconds,
+            lockFile: context.state.schedulerLockPath)
     }
 }
 

@@ -82,11 +82,24 @@ public struct MetricsReport: Sendable {
         unknownSigning.samples.append(([], Double(audit.unknownSelectors.filter { $0.finding.rule == AuditRule.unknownSelectorSigning.rawValue }.count)))
         var reportAge = Family(name: "dkimctl_dmarc_newest_report_age_seconds", help: "Seconds since the end of the newest imported report's period (-1: none imported).")
         reportAge.samples.append(([], try registry.newestReportEnd().map { now.timeIntervalSince($0).rounded() } ?? -1))
+        // Leadership among schedulers (real time: leases do not follow a simulated clock).
+        let lease = try registry.schedulerLease()
+        let clock = Date()
+        var leader = Family(name: "dkimctl_scheduler_leader", help: "1 for the scheduler that leads, by holder (user@host pid N); no sample when none leads.")
+        var term = Family(name: "dkimctl_scheduler_leader_term", help: "The leader's term, the fencing token its writes carry (0: no scheduler ever led).")
+        var leaderSince = Family(name: "dkimctl_scheduler_leader_since_timestamp_seconds", help: "Since when the current or last leader leads (Unix time; 0: never).")
+        var leaseExpires = Family(name: "dkimctl_scheduler_lease_expires_timestamp_seconds", help: "When the leader's lease runs out unless renewed (Unix time; 0: never).")
+        var lastTick = Family(name: "dkimctl_scheduler_last_tick_timestamp_seconds", help: "When a leader last finished a tick over every domain, on any host (Unix time; 0: never).")
+        if let lease, lease.isCurrent(at: clock) { leader.samples.append(([("holder", lease.holder)], 1)) }
+        term.samples.append(([], Double(lease?.term ?? 0)))
+        leaderSince.samples.append(([], lease?.since.timeIntervalSince1970.rounded() ?? 0))
+        leaseExpires.samples.append(([], lease?.expiresAt.timeIntervalSince1970.rounded() ?? 0))
+        lastTick.samples.append(([], lease?.tickedAt?.timeIntervalSince1970.rounded() ?? 0))
         var generated = Family(name: "dkimctl_metrics_generated_timestamp_seconds", help: "When these metrics were written (Unix time).")
         generated.samples.append(([], now.timeIntervalSince1970.rounded()))
         return [
             byState, due, proofOK, proofAge, lastRotate, sinceRotate, findings, head, sealAge, reportMessages, reportPass, unknownSigning,
-            reportAge, generated,
+            reportAge, leader, term, leaderSince, leaseExpires, lastTick, generated,
         ].map(\.text).joined()
     }
 

@@ -72,6 +72,7 @@ extension DomainRun {
             Result { try generate(specification) }
         }
         let issuer = KeyIssuer(registry: registry, state: engine.state, actor: actor, store: engine.configuration.privateKeyStore)
+        if !due.isEmpty { FaultInjection.point("keys-generated") }
         for (new, pair) in zip(due, generated) {
             let policy = new.policy
             do {

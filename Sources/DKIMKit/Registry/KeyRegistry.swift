@@ -190,6 +190,31 @@ public protocol KeyRegistry: Sendable {
     func removeSlot(
         domain: DomainName, provider: Provider, usage: Usage, keepingLiveKeys: Bool, actor: Actor, at time: Date
     ) throws -> (definition: SlotDefinition, liveKeys: Int)
+
+    // MARK: Leadership (several schedulers, one leader)
+
+    /// Which scheduler leads or led last; nil when none ever did.
+    func schedulerLease() throws -> SchedulerLease?
+
+    /// Begins the next term for `holder`, who holds the leader lock; its lease runs `lease` seconds.
+    func beginLeaderTerm(holder: String, at time: Date, lease: TimeInterval) throws -> SchedulerLease
+
+    /// Extends `term`'s lease; false when another term has begun.
+    func renewLeaderTerm(_ term: Int64, at time: Date, expiresAt: Date) throws -> Bool
+
+    /// Records that `term`'s leader finished a tick over every domain at `time`.
+    func recordLeaderTick(_ term: Int64, at time: Date) throws
+
+    /// Marks `term` released (when it is still current).
+    func releaseLeaderTerm(_ term: Int64, at time: Date) throws
+
+    /// This registry with every write transaction fenced: refused (`DKIMError.notLeader`,
+    /// nothing written) once `term` is no longer the current one.
+    func fenced(toTerm term: Int64) -> any KeyRegistry
+
+    /// The leader lock on the registry's server, held on a connection of its own; nil when
+    /// the registry is a local file (the caller then locks a file of the state directory).
+    func sharedLeaderLock(lease: TimeInterval) throws -> (any LeaderLock)?
 }
 
 extension KeyRegistry {

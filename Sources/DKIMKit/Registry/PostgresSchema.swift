@@ -146,5 +146,13 @@ enum PostgresSchema {
             CREATE INDEX private_key_copy_key ON private_key_copy(key_id);
             """
         ),
+        (
+            "v9-scheduler-lease",
+            """
+            CREATE TABLE scheduler_lease (
+                name TEXT PRIMARY KEY, term BIGINT NOT NULL CHECK (term > 0), holder TEXT NOT NULL, since TEXT NOT NULL,
+                renewed_at TEXT NOT NULL, expires_at TEXT NOT NULL, released_at TEXT, ticked_at TEXT);
+            """
+        ),
     ]
 }

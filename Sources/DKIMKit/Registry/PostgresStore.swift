@@ -35,21 +35,30 @@ final class PostgresStore: RegistryStore, @unchecked Sendable {
     /// - Throws: `DKIMError.registry` naming the server when it cannot be reached or refuses us,
     ///   or when the registry there was written by a newer dkimctl.
     static func open(_ settings: PostgresSettings) throws -> PostgresStore {
+        let (connection, logger) = try connect(settings)
+        let store = PostgresStore(settings: settings, connection: connection, logger: logger)
+        // A client paused inside a transaction (stopped, cut off) would hold the writers' lock
+        // for ever: the server ends such a transaction after a minute.
+        try PostgresSession(connection: connection, logger: logger, label: store.label)
+            .execute(sql: "SET idle_in_transaction_session_timeout = '60s'")
+        try store.migrate()
+        return store
+    }
+
+    /// A new connection to the server, with the logger its queries use.
+    static func connect(_ settings: PostgresSettings) throws -> (PostgresConnection, Logger) {
         var logger = Logger(label: "dkimctl.postgres")
         logger.logLevel = .critical
-        let connection: PostgresConnection
         do {
-            connection = try PostgresConnection.connect(
+            let connection = try PostgresConnection.connect(
                 on: MultiThreadedEventLoopGroup.singleton.next(), configuration: try configuration(settings), id: 1, logger: logger
             ).wait()
+            return (connection, logger)
         } catch let error as DKIMError {
             throw error
         } catch {
             throw DKIMError(.registry, "registry \(settings.redacted) cannot be reached: \(describe(error))")
         }
-        let store = PostgresStore(settings: settings, connection: connection, logger: logger)
-        try store.migrate()
-        return store
     }
 
     private static func configuration(_ settings: PostgresSettings) throws -> PostgresConnection.Configuration {
@@ -155,6 +164,7 @@ final class PostgresStore: RegistryStore, @unchecked Sendable {
     static func describe(_ error: any Error) -> String {
         if let error = error as? PSQLError {
             if let message = error.serverInfo?[.message] { return message }
+            if error.code == .clientClosedConnection || error.code == .serverClosedConnection { return "the server closed the connection" }
             // A connection or TLS failure: what NIO says of it (a refused connection, a certificate not trusted…).
             if let underlying = error.underlying { return "\(error.code): \(underlying)" }
             return "\(error.code)"
@@ -188,6 +198,8 @@ final class PostgresSession: SQLSession {
             case .blob(let data): binds.append(ByteBuffer(bytes: data), context: .default)
             }
         }
+        // A query on a connection the server closed (session ended, timeout) would never complete.
+        guard !connection.isClosed else { throw DKIMError(.registry, "\(label): the server closed the connection") }
         do {
             return try connection.query(PostgresQuery(unsafeSQL: Self.numbered(sql), binds: binds), logger: logger).wait()
         } catch let error as PSQLError {

@@ -266,6 +266,25 @@ enum RegistrySchema {
                     """)
         }
 
+        migrator.registerMigration("v9-scheduler-lease") { db in
+            // Which scheduler leads (one row, name 'rotation'): its term — the fencing token every
+            // write of a leader's tick checks — who holds it, since when, and until when its lease
+            // runs, and when a leader last finished a tick. Operational state, not evidence: not in the event log nor the register.
+            try db.execute(
+                sql: """
+                    CREATE TABLE scheduler_lease (
+                        name TEXT PRIMARY KEY,
+                        term INTEGER NOT NULL CHECK (term > 0),
+                        holder TEXT NOT NULL,
+                        since TEXT NOT NULL,
+                        renewed_at TEXT NOT NULL,
+                        expires_at TEXT NOT NULL,
+                        released_at TEXT,
+                        ticked_at TEXT
+                    );
+                    """)
+        }
+
         return migrator
     }
 }

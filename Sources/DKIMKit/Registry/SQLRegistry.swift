@@ -5,6 +5,8 @@ import Foundation
 /// change is one write transaction of the store, with its event.
 public struct SQLRegistry: KeyRegistry {
     let store: any RegistryStore
+    /// Set on a leader's registry (`fenced(toTerm:)`): every write first checks the term is current.
+    var fencingTerm: Int64?
 
     /// The SQLite file, or nil for a registry that is not one (in memory, a server database).
     public var path: String? { (store as? SQLiteStore)?.path }
@@ -72,7 +74,11 @@ public struct SQLRegistry: KeyRegistry {
     }
 
     func write<T>(_ body: (any SQLSession) throws -> T) throws -> T {
-        try store.write(body)
+        guard let fencingTerm else { return try store.write(body) }
+        return try store.write { db in
+            try Self.checkTerm(fencingTerm, db)
+            return try body(db)
+        }
     }
 
     func read<T>(_ body: (any SQLSession) throws -> T) throws -> T {

@@ -21,6 +21,8 @@ public struct StateDirectory: Sendable, Equatable {
     public var revealedPath: String { path + "/revealed" }
     /// `rotate`'s lock file: two runs never act at once.
     public var rotationLockPath: String { path + "/rotate.lock" }
+    /// The scheduler leader's lock when the registry is this directory's SQLite file.
+    public var schedulerLockPath: String { path + "/scheduler.lock" }
     /// The default configuration file.
     public var configurationPath: String { path + "/dkimctl.yaml" }
     /// When the last complete, error-free `rotate` tick over every domain ended (ISO 8601), for `metrics`.

@@ -22,8 +22,10 @@ public struct DKIMError: Error, Sendable, Equatable, CustomStringConvertible {
         case crypto
         /// A file could not be read or written, or a hook failed.
         case io
-        /// Another dkimctl run holds the rotation lock.
+        /// Another dkimctl run holds the rotation lock, or another scheduler leads.
         case busy
+        /// This process's leadership term is over (another scheduler took over): fenced, nothing written.
+        case notLeader
         /// DNS did not give a usable answer (a tracked selector with no consistent key).
         case dnsFailure
     }

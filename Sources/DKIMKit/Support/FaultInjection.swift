@@ -2,6 +2,9 @@ import Foundation
 
 /// Crash points for the crash-safety tests: when `DKIMCTL_FAULT` names a
 /// point, the process aborts there, as a power cut or `kill -9` would stop it.
+/// `POINT:stop` stops the process there instead (`SIGSTOP`, the first time only), as a
+/// long pause would: the leader-election tests resume it with `SIGCONT` once another
+/// scheduler took over, to see its writes fenced.
 ///
 /// The points, in the order a rotation reaches them, are listed in
 /// `FaultInjection.points`; the README documents them.
@@ -10,6 +13,7 @@ public enum FaultInjection {
 
     /// Every point, so the tests can walk them all.
     public static let points = [
+        "keys-generated",  // the tick generated the keys it needs, nothing written yet
         "key-file-written",  // the new private key file is on disk, its registry row is not
         "key-registered",  // the row exists, nothing published
         "record-pushed",  // the publisher succeeded, the push is not recorded
@@ -25,9 +29,18 @@ public enum FaultInjection {
         return value?.isEmpty == false ? value : nil
     }()
 
-    /// Aborts the process if `DKIMCTL_FAULT` names `point`.
+    nonisolated(unsafe) private static var stopped = false
+
+    /// Aborts (or stops) the process if `DKIMCTL_FAULT` names `point`.
     public static func point(_ point: String) {
-        guard let armed, armed == point else { return }
+        guard let armed else { return }
+        if armed == point + ":stop", !stopped {
+            stopped = true
+            FileHandle.standardError.write(Data("dkimctl: fault injected at '\(point)' (\(variable)); stopping (pid \(getpid()))\n".utf8))
+            raise(SIGSTOP)
+            return
+        }
+        guard armed == point else { return }
         FileHandle.standardError.write(Data("dkimctl: fault injected at '\(point)' (\(variable)); aborting\n".utf8))
         abort()
     }

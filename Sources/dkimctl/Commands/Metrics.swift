@@ -16,6 +16,10 @@ extension DKIMCtl {
                 --with-dns); from imported DMARC reports, per d= and selector since yesterday \\
                 dkimctl_dmarc_selector_messages and dkimctl_dmarc_selector_pass_ratio, \\
                 dkimctl_dmarc_unknown_selectors and dkimctl_dmarc_newest_report_age_seconds; \\
+                who leads the schedulers: dkimctl_scheduler_leader{holder} (1, only while its lease runs), \\
+                dkimctl_scheduler_leader_term, dkimctl_scheduler_leader_since_timestamp_seconds, \\
+                dkimctl_scheduler_lease_expires_timestamp_seconds and \\
+                dkimctl_scheduler_last_tick_timestamp_seconds (the fleet's last complete tick, from any host); \\
                 dkimctl_metrics_generated_timestamp_seconds.
 
                 With --output the file is written atomically (temporary file, rename), so the collector \\

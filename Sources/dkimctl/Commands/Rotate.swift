@@ -17,15 +17,19 @@ extension DKIMCtl {
                 run the deploy hook, then destroy (or reveal) the private key. An active key past the \
                 grace period gets the stable TTL.
 
-                Running it twice changes nothing the second time. Two runs never act at once: the \
-                second waits --lock-wait seconds for the rotation lock, then exits 75.
+                Running it twice changes nothing the second time. Two runs never act at once: a run \
+                first takes the lead among every dkimctl sharing the registry (on PostgreSQL, every \
+                host; a 'scheduler' that leads holds it), then this state directory's rotation lock; \
+                it waits --lock-wait seconds for each, then exits 75 naming who holds it. Every write of \
+                the run checks it still leads (its term, a fencing token): a run that lost the lead — \
+                stopped or cut off longer than --lease — writes nothing more and exits 75.
 
                 --emergency SELECTOR --domain D handles a compromised key: a successor is created and \
                 published, and the key is revoked at once, without the grace week.
 
                 Exit status: 0 fine; 1 a step failed (retried on the next run); 3 attention needed \
                 (a key not visible in DNS for longer than attentionAfter, a key past its rotation \
-                date); 64 bad input or configuration; 75 another run holds the lock.
+                date); 64 bad input or configuration; 75 another run holds the lock or leads.
 
                 Examples:
                   dkimctl rotate
@@ -37,6 +41,7 @@ extension DKIMCtl {
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var lifecycle: LifecycleOptions
+        @OptionGroup var leaseOption: LeaseOption
 
         @Flag(help: "Print the plan and change nothing.")
         var dryRun = false
@@ -75,24 +80,46 @@ extension DKIMCtl {
                 time = parsed
             }
             let configuration = try lifecycle.configuration(context, required: emergency == nil)
-            let engine = try lifecycle.engine(context, configuration, jobs: jobs)
             let domainName = try domain.map { try DomainName($0) }
-            let lock = dryRun ? nil : try lifecycle.lock(context)
-            defer { withExtendedLifetime(lock) {} }
 
             if let emergency, let domainName {
+                // A manual step, like revoke: it needs the local lock, not the lead.
+                let lock = try lifecycle.lock(context)
+                defer { withExtendedLifetime(lock) {} }
+                let engine = try lifecycle.engine(context, configuration, jobs: jobs)
                 let key = try KeyReference(selector: emergency, domain: domainName.ascii).find(in: context.registry)
                 let slot = try engine.emergency(key, reason: reason ?? "emergency rotation", at: time)
                 Output.standard.write(slot.printed(format: format))
                 Output.warning(Self.exposure(of: key, slot: slot, configuration: configuration, at: time))
                 throw ExitCode(slot.errors.isEmpty ? 0 : 1)
             }
-            let report = try engine.tick(at: time, domain: domainName, dryRun: dryRun)
-            Output.standard.write(format == .json ? report.json(exitStatus: report.exitStatus) : report.text())
+            // One leader at a time across every host sharing the registry; a dry run writes nothing and needs none.
+            let leadership = dryRun ? nil : try lifecycle.lead(context, leaseOption)
+            defer { leadership?.release() }
+            let lock = dryRun ? nil : try lifecycle.lock(context)
+            defer { withExtendedLifetime(lock) {} }
+            let engine = try lifecycle.engine(context, configuration, jobs: jobs, registry: leadership.map { $0.fence(context.registry) })
+            let report = try engine.tick(at: time, domain: domainName, dryRun: dryRun, shouldStop: { leadership?.isHeld == false })
+            let lostLead = leadership.flatMap { Self.lostLead($0, registry: context.registry) }
+            if let leadership, lostLead == nil, domainName == nil, !report.interrupted {
+                try? context.registry.recordLeaderTick(leadership.term, at: Date())
+            }
+            let status = lostLead == nil ? report.exitStatus : 75
+            Output.standard.write(format == .json ? report.json(exitStatus: status) : report.text())
             if report.slots.isEmpty {
                 Output.note("the configuration names no slots; add some under domains: (see 'dkimctl config init')")
             }
-            if report.exitStatus != 0 { throw ExitCode(report.exitStatus) }
+            if let lostLead {
+                Output.warning("this run lost the lead (\(lostLead)); what it had not written is left to the leader")
+            }
+            if status != 0 { throw ExitCode(status) }
+        }
+
+        /// Why `leadership` is no longer this run's (lost while renewing, or a newer term began), nil if it still is.
+        static func lostLead(_ leadership: SchedulerLeadership, registry: any KeyRegistry) -> String? {
+            if let reason = leadership.lossReason { return reason }
+            guard let current = try? registry.schedulerLease(), current.term != leadership.term else { return nil }
+            return "\(LeaderElection.describe(current)) took over"
         }
 
         /// What an emergency rotation leaves exposed, said plainly.

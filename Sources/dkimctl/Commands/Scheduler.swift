@@ -16,13 +16,22 @@ extension DKIMCtl {
                 or SIGINT it finishes the domain in progress (whose steps run in their safe order), \
                 skips the remaining domains, and exits 0.
 
+                Several schedulers may run — on PostgreSQL, one per host for availability: exactly \
+                one leads and ticks; the others follow, asking for the lead every third of --lease \
+                (at most every --interval), and take over when the leader stops, dies, or is silent \
+                longer than --lease. A leader's every write checks its term (a fencing token): one \
+                that lost the lead — stopped, cut off — commits nothing more. 'dkimctl metrics' \
+                shows who leads and since when.
+
                 Examples:
                   dkimctl scheduler
                   dkimctl scheduler --interval 30m --log-level debug
+                  dkimctl scheduler --registry postgres://dkimctl@db.example.net/dkimctl --lease 30s
                 """)
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var lifecycle: LifecycleOptions
+        @OptionGroup var leaseOption: LeaseOption
 
         @Option(help: ArgumentHelp("Time between ticks: 90s, 15m, 1h.", valueName: "duration"))
         var interval: String = "1h"
@@ -37,11 +46,22 @@ extension DKIMCtl {
                 throw DKIMError(.invalidInput, "log level '\(logLevel)' is not known (allowed: \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
             var configuration = try lifecycle.configuration(context, required: true)
+            let election = try leaseOption.election(context)
             LoggingSystem.bootstrap(StreamLogHandler.standardError)
             var logger = Logger(label: "dkimctl.scheduler")
             logger.logLevel = level
             let stop = StopSignal()
-            logger.info("scheduler started", metadata: ["interval": "\(period)", "state_dir": "\(context.state.path)", "pid": "\(getpid())"])
+            logger.info(
+                "scheduler started",
+                metadata: [
+                    "interval": "\(period)", "lease": "\(TimeSpan(seconds: Int(election.lease)))", "state_dir": "\(context.state.path)",
+                    "holder": "\(election.holder)",
+                ])
+            // A follower asks for the lead this often, so that it takes over within a third of a
+            // lease of the leader's death (at once when the process died: the lock goes with it).
+            let followerPoll = max(1, min(period.seconds, Int(election.lease / 3)))
+            var leadership: SchedulerLeadership?
+            var followed: Int64?
             while !stop.requested {
                 do {
                     configuration = try lifecycle.configuration(context, required: true)
@@ -50,18 +70,47 @@ extension DKIMCtl {
                         "configuration not reloaded, keeping the previous one",
                         metadata: ["error": "\((error as? DKIMError)?.message ?? "\(error)")"])
                 }
+                if let held = leadership, let reason = Rotate.lostLead(held, registry: context.registry) {
+                    logger.error("lost the lead; following", metadata: ["term": "\(held.term)", "reason": "\(reason)"])
+                    held.release()
+                    leadership = nil
+                }
+                if leadership == nil {
+                    do {
+                        leadership = try election.tryToLead()
+                    } catch {
+                        logger.error("cannot take part in the leader election", metadata: ["error": "\((error as? DKIMError)?.message ?? "\(error)")"])
+                    }
+                    if let leadership {
+                        logger.notice("leading", metadata: ["term": "\(leadership.term)", "since": "\(Timestamp.iso8601(leadership.lease.since))"])
+                        followed = nil
+                    } else {
+                        if let current = try? context.registry.schedulerLease(), current.term != followed {
+                            logger.info("following", metadata: ["leader": "\(LeaderElection.describe(current))"])
+                            followed = current.term
+                        }
+                        stop.wait(seconds: followerPoll)
+                        continue
+                    }
+                }
+                guard let leadership else { continue }
                 do {
-                    let engine = try lifecycle.engine(context, configuration)
+                    let engine = try lifecycle.engine(context, configuration, registry: leadership.fence(context.registry))
                     let lock = try lifecycle.lock(context)
                     let now = try CommandContext.currentTime()
-                    let report = try engine.tick(at: now, shouldStop: { stop.requested })
+                    let report = try engine.tick(at: now, shouldStop: { stop.requested || !leadership.isHeld })
                     withExtendedLifetime(lock) {}
                     Self.log(report, to: logger)
+                    if !report.interrupted, Rotate.lostLead(leadership, registry: context.registry) == nil {
+                        try context.registry.recordLeaderTick(leadership.term, at: Date())
+                    }
                 } catch {
                     logger.error("tick failed", metadata: ["error": "\((error as? DKIMError)?.message ?? "\(error)")"])
                 }
+                if Rotate.lostLead(leadership, registry: context.registry) != nil { continue }
                 stop.wait(seconds: period.seconds)
             }
+            leadership?.release()
             logger.info("scheduler stopping on request")
         }
 
