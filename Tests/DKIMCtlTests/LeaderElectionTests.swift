@@ -232,6 +232,8 @@ import Testing
             "dkimctl: error: another scheduler leads: root@a pid \(leader.pid) since \(Timestamp.iso8601(lease.since)) (term 1); waited 0 s; try again later, or stop it to rotate by hand"
         ])
         #expect(try fleet.world.rotate(at: 0, ["--dry-run"]).status == 0)
+        let leading = try fleet.hosts[0].run(["doctor", "--config", fleet.world.configPath, "--no-dns"])
+        #expect(leading.standardOutput.contains("root@a pid \(leader.pid) since \(Timestamp.iso8601(lease.since)) (term 1) leads; lease renewed"), "\(leading.standardOutput)")
 
         leader.signal(SIGTERM)
         #expect(leader.wait(timeout: 30).status == 0)
@@ -243,5 +245,19 @@ import Testing
         #expect(followed.standardError.contains("following"))
         #expect(followed.standardError.contains("leading"))
         try fleet.checkOneSuccessor()
+        let letGo = try fleet.hosts[0].run(["doctor", "--config", fleet.world.configPath, "--no-dns"])
+        #expect(letGo.standardOutput.contains("no scheduler leads now: the last, root@a2 pid \(follower.pid) since"), "\(letGo.standardOutput)")
+
+        // A leader killed with no follower: its lease runs out unreleased, and doctor says so.
+        let lone = try fleet.scheduler(0, ["--interval", "1s", "--lease", "2s"])
+        defer { lone.signal(SIGKILL) }
+        #expect(fleet.await(10) { fleet.lease()?.term == 3 })
+        lone.signal(SIGKILL)
+        _ = lone.wait(timeout: 10)
+        usleep(2_500_000)
+        let stale = try fleet.hosts[0].run(["doctor", "--config", fleet.world.configPath, "--no-dns"])
+        #expect(stale.status != 0)
+        #expect(stale.standardOutput.contains("the lease of root@a pid \(lone.pid) since"), "\(stale.standardOutput)")
+        #expect(stale.standardOutput.contains("without being let go: it died or was cut off, and no other scheduler took over"))
     }
 }

@@ -108,11 +108,31 @@ public struct Doctor: Sendable {
                     "register", "\($0); the register was edited outside dkimctl",
                     fix: .verifyRegister, .manual("restore it from the last backup (runbooks/recovery.md)"))
             } ?? .ok("register", "\(register.rowsChecked) rows match the event log, \(register.checksAnchored) DNS checks anchored"))
+            checks.append(Self.leaseCheck(try registry.schedulerLease(), at: Date()))
             checks += try keyFileChecks(registry, files: files)
         } catch {
             checks.append(.problem("registry-integrity", "the registry cannot be read: \(error)", fix: Self.restoreRegistry(state)))
         }
         return checks + configurationChecks()
+    }
+
+    /// Who leads the schedulers; a lease that ran out unreleased means the leader stopped
+    /// without letting go and no follower took over (in real time: leases follow the wall clock).
+    static func leaseCheck(_ lease: SchedulerLease?, at now: Date) -> DoctorCheck {
+        guard let lease else { return .ok("scheduler-lease", "no scheduler has led yet (the first rotate or scheduler run takes the lead)") }
+        let who = LeaderElection.describe(lease)
+        if lease.isCurrent(at: now) {
+            return .ok(
+                "scheduler-lease",
+                "\(who) leads; lease renewed \(Int(now.timeIntervalSince(lease.renewedAt).rounded())) s ago, runs until \(Timestamp.iso8601(lease.expiresAt))")
+        }
+        if let released = lease.releasedAt {
+            return .ok("scheduler-lease", "no scheduler leads now: the last, \(who), let go at \(Timestamp.iso8601(released))")
+        }
+        return .problem(
+            "scheduler-lease",
+            "the lease of \(who) ran out at \(Timestamp.iso8601(lease.expiresAt)) without being let go: it died or was cut off, and no other scheduler took over",
+            fix: .manual("check the leader's host and journal; run the scheduler (or the rotate timer) on a host that shares the registry"))
     }
 
     static func restoreRegistry(_ state: StateDirectory) -> Remedy {

@@ -33,29 +33,21 @@ public struct LeaderElection: Sendable {
     /// `user@host pid N` for this process.
     public static func holder(actor: Actor) -> String { "\(actor) pid \(getpid())" }
 
-    /// Takes the lead if the lock is free: the lock, then a new term. Nil when another leads.
-    public func tryToLead() throws -> SchedulerLeadership? {
+    /// A candidate for the lead, keeping its lock (its connection) from one attempt to the next.
+    public func candidate() throws -> LeaderCandidate {
         guard Self.leaseRange.contains(lease) else {
             throw DKIMError(.invalidInput, "lease \(Int(lease)) s is out of range (allowed: \(Int(Self.leaseRange.lowerBound))–\(Int(Self.leaseRange.upperBound)) seconds)")
         }
-        let lock = try registry.sharedLeaderLock(lease: lease) ?? FileLeaderLock(path: lockFile, registry: registry)
-        guard try lock.tryAcquire() else { return nil }
-        let term: SchedulerLease
-        do {
-            term = try registry.beginLeaderTerm(holder: holder, at: Date(), lease: lease)
-        } catch {
-            lock.release(term: 0, at: Date())
-            throw error
-        }
-        return SchedulerLeadership(lease: term, lock: lock, duration: lease)
+        return LeaderCandidate(election: self)
     }
 
     /// Takes the lead, waiting up to `wait` seconds for the current leader to let go.
     /// - Throws: `DKIMError.busy` naming the leader and since when.
     public func lead(waiting wait: TimeInterval) throws -> SchedulerLeadership {
+        let candidate = try candidate()
         let deadline = Date().addingTimeInterval(wait)
         while true {
-            if let leadership = try tryToLead() { return leadership }
+            if let leadership = try candidate.tryToLead() { return leadership }
             if Date() >= deadline {
                 let current = try registry.schedulerLease()
                 throw DKIMError(
@@ -69,6 +61,44 @@ public struct LeaderElection: Sendable {
     /// "root@mx1 pid 412 since 2026-12-03T09:00:00Z (term 7)".
     public static func describe(_ lease: SchedulerLease) -> String {
         "\(lease.holder) since \(Timestamp.iso8601(lease.since)) (term \(lease.term))"
+    }
+}
+
+/// One process asking for the lead, again and again: its lock (on PostgreSQL, a connection)
+/// is kept between attempts and handed to the leadership it wins.
+public final class LeaderCandidate: @unchecked Sendable {
+    // @unchecked Sendable: used by one thread at a time (the scheduler's loop).
+    private let election: LeaderElection
+    private var lock: (any LeaderLock)?
+
+    init(election: LeaderElection) {
+        self.election = election
+    }
+
+    /// One attempt: the lock, then a new term. Nil when another leads.
+    public func tryToLead() throws -> SchedulerLeadership? {
+        let lock = try self.lock ?? election.registry.sharedLeaderLock(lease: election.lease)
+            ?? FileLeaderLock(path: election.lockFile, registry: election.registry)
+        let acquired: Bool
+        do {
+            acquired = try lock.tryAcquire()
+        } catch {
+            self.lock = nil  // a broken connection: the next attempt opens another
+            throw error
+        }
+        guard acquired else {
+            self.lock = lock
+            return nil
+        }
+        self.lock = nil
+        let term: SchedulerLease
+        do {
+            term = try election.registry.beginLeaderTerm(holder: election.holder, at: Date(), lease: election.lease)
+        } catch {
+            lock.release(term: 0, at: Date())
+            throw error
+        }
+        return SchedulerLeadership(lease: term, lock: lock, duration: election.lease)
     }
 }
 

@@ -60,6 +60,7 @@ extension DKIMCtl {
             // A follower asks for the lead this often, so that it takes over within a third of a
             // lease of the leader's death (at once when the process died: the lock goes with it).
             let followerPoll = max(1, min(period.seconds, Int(election.lease / 3)))
+            let candidate = try election.candidate()
             var leadership: SchedulerLeadership?
             var followed: Int64?
             while !stop.requested {
@@ -77,7 +78,7 @@ extension DKIMCtl {
                 }
                 if leadership == nil {
                     do {
-                        leadership = try election.tryToLead()
+                        leadership = try candidate.tryToLead()
                     } catch {
                         logger.error("cannot take part in the leader election", metadata: ["error": "\((error as? DKIMError)?.message ?? "\(error)")"])
                     }
