@@ -164,6 +164,30 @@ import Testing
         try fleet.checkOneSuccessor()
     }
 
+    /// The server ends every session of the scheduler (as a restart or a failover would): it
+    /// loses the lead with its lock connection, opens new connections, leads again and ticks.
+    @Test func aSchedulerWhoseSessionsTheServerEndsComesBackByItself() throws {
+        let fleet = try Fleet(hosts: ["a"])
+        let scheduler = try fleet.scheduler(0, ["--interval", "1s", "--lease", "3s"])
+        defer { scheduler.signal(SIGKILL) }
+        #expect(fleet.await(30) { fleet.lease()?.tickedAt != nil })
+        let url = try #require(fleet.world.registryURL)
+        let database = try #require(url.split(separator: "/").last?.split(separator: "?").first.map(String.init))
+        let terminatedAt = Date()
+        let ended = try PostgresServer.shared().psql(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '\(database)' AND pid <> pg_backend_pid()",
+            database: database)
+        #expect((Int(ended.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) >= 2, "\(ended)")
+        #expect(fleet.await(20) { (fleet.lease()?.term ?? 0) >= 2 && (fleet.lease()?.tickedAt ?? .distantPast) > terminatedAt })
+        #expect(Self.pid(of: fleet.lease()) == scheduler.pid)
+        scheduler.signal(SIGTERM)
+        let result = scheduler.wait(timeout: 30)
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.standardError.contains("lost the lead; following"), "\(result.standardError)")
+        #expect(result.standardError.contains("the server closed the connection"), "\(result.standardError)")
+        try fleet.checkOneSuccessor()
+    }
+
     /// Three hosts run `rotate --now T` at once at every step of a year (cron on each), and
     /// one run is killed -9 at a random moment in some steps: the chain stays linear and valid,
     /// a slot never has two successors, and the year ends as a single host's would.

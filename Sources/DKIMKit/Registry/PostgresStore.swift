@@ -9,10 +9,13 @@ import PostgresNIO
 /// transaction at a time. Every write transaction first takes a transaction-level advisory
 /// lock, so writers from every host are serialized as SQLite's are: the event chain stays
 /// linear and each transition re-reads the state it changes after every earlier commit.
-/// Reads run in `REPEATABLE READ READ ONLY` transactions (one consistent view).
+/// Reads run in `REPEATABLE READ READ ONLY` transactions (one consistent view). A connection
+/// the server closed (restart, failover, a terminated session) is opened again before the
+/// next transaction, so a long-running scheduler comes back by itself.
 final class PostgresStore: RegistryStore, @unchecked Sendable {
     let settings: PostgresSettings
-    private let connection: PostgresConnection
+    /// Replaced only under `lock`, between transactions.
+    private var connection: PostgresConnection
     private let logger: Logger
     private let lock = NSLock()
 
@@ -37,12 +40,24 @@ final class PostgresStore: RegistryStore, @unchecked Sendable {
     static func open(_ settings: PostgresSettings) throws -> PostgresStore {
         let (connection, logger) = try connect(settings)
         let store = PostgresStore(settings: settings, connection: connection, logger: logger)
-        // A client paused inside a transaction (stopped, cut off) would hold the writers' lock
-        // for ever: the server ends such a transaction after a minute.
-        try PostgresSession(connection: connection, logger: logger, label: store.label)
-            .execute(sql: "SET idle_in_transaction_session_timeout = '60s'")
+        try store.prepare(connection)
         try store.migrate()
         return store
+    }
+
+    /// A client paused inside a transaction (stopped, cut off) would hold the writers' lock
+    /// for ever: the server ends such a transaction after a minute.
+    private func prepare(_ connection: PostgresConnection) throws {
+        try PostgresSession(connection: connection, logger: logger, label: label).execute(sql: "SET idle_in_transaction_session_timeout = '60s'")
+    }
+
+    /// The connection, opened again if the server closed it (called under `lock`, between transactions).
+    private func liveConnection() throws -> PostgresConnection {
+        guard connection.isClosed else { return connection }
+        let (fresh, _) = try Self.connect(settings)
+        try prepare(fresh)
+        connection = fresh
+        return fresh
     }
 
     /// A new connection to the server, with the logger its queries use.
@@ -107,7 +122,7 @@ final class PostgresStore: RegistryStore, @unchecked Sendable {
     private func transaction<T>(begin: String, lockingWriters: Bool, _ body: (any SQLSession) throws -> T) throws -> T {
         lock.lock()
         defer { lock.unlock() }
-        let session = PostgresSession(connection: connection, logger: logger, label: label)
+        let session = PostgresSession(connection: try liveConnection(), logger: logger, label: label)
         try session.execute(sql: begin)
         do {
             if lockingWriters { try session.execute(sql: "SELECT pg_advisory_xact_lock(?)", arguments: [Self.writerLock]) }
@@ -125,7 +140,7 @@ final class PostgresStore: RegistryStore, @unchecked Sendable {
     func purgeOldVersions() throws {
         lock.lock()
         defer { lock.unlock() }
-        try? PostgresSession(connection: connection, logger: logger, label: label).execute(sql: "VACUUM private_key_envelope")
+        try? PostgresSession(connection: try liveConnection(), logger: logger, label: label).execute(sql: "VACUUM private_key_envelope")
     }
 
     func prepareForBulkWrite() throws {}
