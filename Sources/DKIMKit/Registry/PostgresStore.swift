@@ -195,6 +195,8 @@ final class PostgresSession: SQLSession {
     let logger: Logger
     let label: String
     private(set) var changesCount = 0
+    /// Cursors declared in this transaction, to name the next one.
+    private var cursorsDeclared = 0
 
     init(connection: PostgresConnection, logger: Logger, label: String) {
         self.connection = connection
@@ -260,8 +262,18 @@ final class PostgresSession: SQLSession {
         return result.rows.map { Self.row($0, columns) }
     }
 
+    /// A server-side cursor (every read and write runs in a transaction), fetched a batch at
+    /// a time: a listing of 100,000 keys or a copy of a whole registry never holds more than
+    /// one batch of rows in memory.
     func cursor(sql: String, arguments: [any SQLBindable]) throws -> any SQLCursor {
-        RowsCursor(rows: try rows(sql: sql, arguments: arguments))
+        cursorsDeclared += 1
+        let name = "dkimctl_cursor_\(cursorsDeclared)"
+        try execute(sql: "DECLARE \(name) NO SCROLL CURSOR FOR " + sql, arguments: arguments)
+        return FetchCursor(session: self, name: name)
+    }
+
+    func firstRow(sql: String, arguments: [any SQLBindable]) throws -> SQLRow? {
+        try rows(sql: sql, arguments: arguments).first
     }
 
     func tableExists(_ name: String) throws -> Bool {
@@ -331,12 +343,25 @@ final class PostgresSession: SQLSession {
         return output
     }
 
-    struct RowsCursor: SQLCursor {
-        var rows: [SQLRow]
+    struct FetchCursor: SQLCursor {
+        static let batch = 2000
+        let session: PostgresSession
+        let name: String
+        var rows: [SQLRow] = []
         var index = 0
+        var exhausted = false
 
         mutating func next() throws -> SQLRow? {
-            guard index < rows.count else { return nil }
+            if index == rows.count {
+                guard !exhausted else { return nil }
+                rows = try session.rows(sql: "FETCH FORWARD \(Self.batch) FROM \(name)")
+                index = 0
+                if rows.count < Self.batch {
+                    exhausted = true
+                    try session.execute(sql: "CLOSE \(name)")
+                }
+                guard !rows.isEmpty else { return nil }
+            }
             defer { index += 1 }
             return rows[index]
         }

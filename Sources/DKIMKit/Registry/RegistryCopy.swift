@@ -51,15 +51,17 @@ public enum RegistryCopy {
                 }
             }
             try target.store.afterCopy(tables: tables.map(\.name), db: into)
-        }
-        let copied = try target.verifyEventChain()
-        let copiedRegister = try target.verifyRegister()
-        guard copied.firstBreak == nil, copied.headHash == chain.headHash, copied.eventCount == chain.eventCount,
-            copiedRegister.problems.isEmpty
-        else {
-            throw DKIMError(
-                .registry,
-                "\(target.label) does not verify after the copy (head \(copied.headHash), \(copied.eventCount) events; \(copiedRegister.problems.first ?? "register ok")); keep the source")
+            // Verified as the target's transaction sees it, before it commits: a copy that does
+            // not verify to the source's head is rolled back.
+            let copied = try SQLRegistry.verifyEventChain(into)
+            let copiedRegister = try RegisterEvidence.verify(into)
+            guard copied.firstBreak == nil, copied.headHash == chain.headHash, copied.eventCount == chain.eventCount,
+                copiedRegister.problems.isEmpty
+            else {
+                throw DKIMError(
+                    .registry,
+                    "\(target.label) does not verify after the copy (head \(copied.headHash), \(copied.eventCount) events; \(copiedRegister.problems.first ?? "register ok")); nothing was kept, keep the source")
+            }
         }
         return summary
     }

@@ -9,44 +9,47 @@ extension SQLRegistry {
     }
 
     public func verifyEventChain() throws -> EventChainVerification {
-        try read { db in
-            var breaks: [ChainBreak] = []
-            var previousHash = RegistryEvent.genesisHash
-            var count = 0
-            var previousID: Int64 = 0
-            var cursor = try db.cursor(sql: "SELECT * FROM event ORDER BY id")
-            while let row = try cursor.next() {
-                let event: RegistryEvent
-                do {
-                    event = try Self.decodeEvent(row)
-                } catch let error as DKIMError {
-                    breaks.append(ChainBreak(kind: .damaged, eventID: nil, action: nil, time: nil, problem: error.message))
-                    continue
-                }
-                count += 1
-                func broken(_ kind: ChainBreak.Kind, _ problem: String) {
-                    breaks.append(ChainBreak(kind: kind, eventID: event.id, action: event.action, time: event.time, problem: problem))
-                }
-                if event.id != previousID + 1 {
-                    broken(.removed, "event ids jump from \(previousID) to \(event.id): \(event.id - previousID - 1) event(s) before event \(event.id) were removed")
-                }
-                if event.computedHash != event.hash {
-                    broken(.altered, "event \(event.id) (\(event.action), \(event.time)) was altered: its stored hash does not match its content")
-                } else if event.previousHash != previousHash {
-                    broken(.unlinked, "event \(event.id) (\(event.action), \(event.time)) does not link to the event before it: events were removed, inserted or reordered before it")
-                }
-                previousID = event.id
-                previousHash = event.hash
+        try read { db in try Self.verifyEventChain(db) }
+    }
+
+    /// The chain as `db` sees it (inside a transaction that is about to commit, for a copy).
+    static func verifyEventChain(_ db: any SQLSession) throws -> EventChainVerification {
+        var breaks: [ChainBreak] = []
+        var previousHash = RegistryEvent.genesisHash
+        var count = 0
+        var previousID: Int64 = 0
+        var cursor = try db.cursor(sql: "SELECT * FROM event ORDER BY id")
+        while let row = try cursor.next() {
+            let event: RegistryEvent
+            do {
+                event = try Self.decodeEvent(row)
+            } catch let error as DKIMError {
+                breaks.append(ChainBreak(kind: .damaged, eventID: nil, action: nil, time: nil, problem: error.message))
+                continue
             }
-            let headID = try Self.meta(db, "event_head_id").flatMap { Int64($0) } ?? 0
-            let headHash = try Self.meta(db, "event_head_hash") ?? RegistryEvent.genesisHash
-            if headID != previousID || headHash != previousHash {
-                breaks.append(ChainBreak(
-                    kind: .truncated, eventID: nil, action: nil, time: nil,
-                    problem: "the log ends at event \(previousID) but the registry recorded event \(headID) as the last: events were removed from the end"))
+            count += 1
+            func broken(_ kind: ChainBreak.Kind, _ problem: String) {
+                breaks.append(ChainBreak(kind: kind, eventID: event.id, action: event.action, time: event.time, problem: problem))
             }
-            return EventChainVerification(eventCount: count, headHash: previousHash, headID: previousID, breaks: breaks)
+            if event.id != previousID + 1 {
+                broken(.removed, "event ids jump from \(previousID) to \(event.id): \(event.id - previousID - 1) event(s) before event \(event.id) were removed")
+            }
+            if event.computedHash != event.hash {
+                broken(.altered, "event \(event.id) (\(event.action), \(event.time)) was altered: its stored hash does not match its content")
+            } else if event.previousHash != previousHash {
+                broken(.unlinked, "event \(event.id) (\(event.action), \(event.time)) does not link to the event before it: events were removed, inserted or reordered before it")
+            }
+            previousID = event.id
+            previousHash = event.hash
         }
+        let headID = try Self.meta(db, "event_head_id").flatMap { Int64($0) } ?? 0
+        let headHash = try Self.meta(db, "event_head_hash") ?? RegistryEvent.genesisHash
+        if headID != previousID || headHash != previousHash {
+            breaks.append(ChainBreak(
+                kind: .truncated, eventID: nil, action: nil, time: nil,
+                problem: "the log ends at event \(previousID) but the registry recorded event \(headID) as the last: events were removed from the end"))
+        }
+        return EventChainVerification(eventCount: count, headHash: previousHash, headID: previousID, breaks: breaks)
     }
 
     public func selectorsInEvents(of domain: DomainName) throws -> Set<String> {

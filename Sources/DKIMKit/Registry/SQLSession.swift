@@ -101,6 +101,8 @@ protocol SQLSession: AnyObject {
     var changesCount: Int { get }
     func rows(sql: String, arguments: [any SQLBindable]) throws -> [SQLRow]
     func cursor(sql: String, arguments: [any SQLBindable]) throws -> any SQLCursor
+    /// The first row of a result (a lookup), nil when there is none.
+    func firstRow(sql: String, arguments: [any SQLBindable]) throws -> SQLRow?
     func tableExists(_ name: String) throws -> Bool
 }
 
@@ -112,8 +114,7 @@ extension SQLSession {
     func cursor(sql: String) throws -> any SQLCursor { try cursor(sql: sql, arguments: []) }
 
     func row(sql: String, arguments: [any SQLBindable] = []) throws -> SQLRow? {
-        var cursor = try cursor(sql: sql, arguments: arguments)
-        return try cursor.next()
+        try firstRow(sql: sql, arguments: arguments)
     }
 
     /// The first column of the first row, as text (nil for no row or NULL).

@@ -190,6 +190,11 @@ final class GRDBSession: SQLSession {
         return Cursor(rows: try Row.fetchCursor(statement, arguments: Self.arguments(arguments)), columns: SQLColumns(statement.columnNames))
     }
 
+    func firstRow(sql: String, arguments: [any SQLBindable]) throws -> SQLRow? {
+        var cursor = try cursor(sql: sql, arguments: arguments)
+        return try cursor.next()
+    }
+
     func tableExists(_ name: String) throws -> Bool {
         try db.tableExists(name)
     }
