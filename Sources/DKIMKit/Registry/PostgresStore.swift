@@ -48,7 +48,10 @@ final class PostgresStore: RegistryStore, @unchecked Sendable {
     /// A client paused inside a transaction (stopped, cut off) would hold the writers' lock
     /// for ever: the server ends such a transaction after a minute.
     private func prepare(_ connection: PostgresConnection) throws {
-        try PostgresSession(connection: connection, logger: logger, label: label).execute(sql: "SET idle_in_transaction_session_timeout = '60s'")
+        let session = PostgresSession(connection: connection, logger: logger, label: label)
+        try session.execute(sql: "SET idle_in_transaction_session_timeout = '60s'")
+        // Cursors are read to the end (listings, verification): plan them for every row, not the first tenth.
+        try session.execute(sql: "SET cursor_tuple_fraction = 1.0")
     }
 
     /// The connection, opened again if the server closed it (called under `lock`, between transactions).
@@ -356,10 +359,8 @@ final class PostgresSession: SQLSession {
                 guard !exhausted else { return nil }
                 rows = try session.rows(sql: "FETCH FORWARD \(Self.batch) FROM \(name)")
                 index = 0
-                if rows.count < Self.batch {
-                    exhausted = true
-                    try session.execute(sql: "CLOSE \(name)")
-                }
+                // The transaction's end closes the cursor: no round trip for it.
+                if rows.count < Self.batch { exhausted = true }
                 guard !rows.isEmpty else { return nil }
             }
             defer { index += 1 }
