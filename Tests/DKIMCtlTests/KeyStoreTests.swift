@@ -10,14 +10,7 @@ import Testing
     /// A RotationWorld whose configuration seals keys under a KEK file; returns the KEK's path.
     @discardableResult
     func sealing(_ world: RotationWorld, store: String = "registry") throws -> String {
-        try world.writeConfiguration(.rfc2136)
-        let kek = world.scratch.file("kek")
-        try (Data((0..<32).map { _ in UInt8.random(in: 0...255) }).map { String(format: "%02x", $0) }.joined() + "\n")
-            .write(toFile: kek, atomically: true, encoding: .utf8)
-        chmod(kek, 0o600)
-        let text = try String(contentsOfFile: world.configPath, encoding: .utf8)
-        try (text + "keyStore: \(store)\nkeyEncryptionKey:\n  file: \(kek)\n").write(toFile: world.configPath, atomically: true, encoding: .utf8)
-        return kek
+        try world.writeSealingConfiguration(store: store)
     }
 
     func materialize(_ world: RotationWorld, _ directory: String, _ extra: [String] = [], at offset: TimeInterval) throws -> ProcessResult {

@@ -17,13 +17,7 @@ import Testing
 
         init(hosts names: [String], backend: RegistryBackend = .postgres) throws {
             world = try RotationWorld(domains: ["example.org"], backend: backend)
-            try world.writeConfiguration(.rfc2136)
-            let kek = world.scratch.file("kek")
-            try (Data((0..<32).map { _ in UInt8.random(in: 0...255) }).map { String(format: "%02x", $0) }.joined() + "\n")
-                .write(toFile: kek, atomically: true, encoding: .utf8)
-            chmod(kek, 0o600)
-            let text = try String(contentsOfFile: world.configPath, encoding: .utf8)
-            try (text + "keyStore: registry\nkeyEncryptionKey:\n  file: \(kek)\n").write(toFile: world.configPath, atomically: true, encoding: .utf8)
+            try world.writeSealingConfiguration()
             var hosts: [DKIMCtlBinary] = []
             for name in names {
                 // With SQLite the hosts are processes of one machine, sharing its state directory.

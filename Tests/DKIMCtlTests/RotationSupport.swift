@@ -125,6 +125,19 @@ final class RotationWorld {
         try text.write(toFile: configPath, atomically: true, encoding: .utf8)
     }
 
+    /// The rfc2136 configuration with `keyStore: STORE` and a new random KEK file (0600); returns the KEK's path.
+    @discardableResult
+    func writeSealingConfiguration(store: String = "registry") throws -> String {
+        try writeConfiguration(.rfc2136)
+        let kek = scratch.file("kek")
+        try (Data((0..<32).map { _ in UInt8.random(in: 0...255) }).map { String(format: "%02x", $0) }.joined() + "\n")
+            .write(toFile: kek, atomically: true, encoding: .utf8)
+        chmod(kek, 0o600)
+        let text = try String(contentsOfFile: configPath, encoding: .utf8)
+        try (text + "keyStore: \(store)\nkeyEncryptionKey:\n  file: \(kek)\n").write(toFile: configPath, atomically: true, encoding: .utf8)
+        return kek
+    }
+
     @discardableResult
     func rotate(at offset: TimeInterval, _ extra: [String] = [], environment: [String: String] = [:]) throws -> ProcessResult {
         try dkimctl.run(["rotate", "--config", configPath] + extra, environment: at(offset).merging(environment) { $1 })
