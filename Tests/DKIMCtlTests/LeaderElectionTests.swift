@@ -109,7 +109,8 @@ import Testing
             #expect(result.status == 0, "\(result.standardError)")
             let leads = result.standardError.contains("leading")
             #expect(leads == (schedulers[index].pid == Self.pid(of: second)), "\(result.standardError)")
-            #expect(result.standardError.contains("following"), "\(result.standardError)")
+            // The one that never led followed; the new leader may have started only after the kill (a slow start).
+            if !leads { #expect(result.standardError.contains("following"), "\(result.standardError)") }
         }
         // The leader let go when it stopped: no lease runs, the term stays (the fence with it).
         let released = try #require(fleet.lease())
