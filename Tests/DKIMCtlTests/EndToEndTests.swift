@@ -245,6 +245,28 @@ import Testing
         #expect(try dkimctl.run(["audit", "verify"]).status == 0)
     }
 
+    /// Each process rebuilds SQLite's index of the WAL, so SQLite alone would never let the
+    /// log start over after a checkpoint: it grew by every command (~60 KB per `new`) and
+    /// every command read all of it. A commit that finds it past 1 MiB folds it back.
+    @Test func theRegistryLogStaysSmallAcrossCommands() throws {
+        let (scratch, dkimctl) = try initialised()
+        defer { withExtendedLifetime(scratch) {} }
+        let log = dkimctl.stateDirectory + "/registry.sqlite-wal"
+        var sizes: [Int] = []
+        for index in 0..<45 {
+            let result = try dkimctl.run(["new", "--provider", "self-hosted", "--domain", "example.org", "--usage", "u\(index)",
+                                          "--algorithm", "ed25519", "--format", "value"])
+            #expect(result.status == 0, "\(result.standardError)")
+            sizes.append((try? FileManager.default.attributesOfItem(atPath: log)[.size] as? Int) ?? 0)
+        }
+        let limit = (1 << 20) + 256 * 1024  // the documented 1 MiB, plus one command's commit
+        #expect(sizes.allSatisfy { $0 <= limit }, "WAL sizes after each new: \(sizes)")
+        #expect(zip(sizes, sizes.dropFirst()).contains { $0 > $1 }, "the WAL was never folded: \(sizes)")
+        let listed = try dkimctl.run(["list", "--format", "csv"])
+        #expect(listed.standardOutput.split(whereSeparator: \.isNewline).count == 46, "\(listed.standardError)")
+        #expect(try dkimctl.run(["audit", "verify"]).status == 0)
+    }
+
     @Test func aMissingOwnerIsRefused() throws {
         let (directory, dkimctl) = try initialised(owner: nil)
         let before = DirectorySnapshot(directory.path, ignoring: ["-shm"])

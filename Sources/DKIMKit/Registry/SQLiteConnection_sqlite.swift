@@ -15,8 +15,8 @@ enum SQLiteConnectionSettings {
 
     /// The last connection to close does not checkpoint the WAL into the database file:
     /// that checkpoint costs two syncs more per command. The WAL stays beside the file
-    /// (copy the registry with `sqlite3 … .backup`, never the file alone) and later
-    /// commits checkpoint it once it holds 1,000 pages.
+    /// (copy the registry with `sqlite3 … .backup`, never the file alone) until a later
+    /// commit folds it back (`SQLiteStore.logFoldingThreshold`).
     static func skipCheckpointOnClose(_ db: Database) throws {
         guard dkimctl_sqlite_no_checkpoint_on_close(db.sqliteConnection) == 0 else {
             throw DKIMError(.registry, "SQLite refused SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE (SQLite 3.16 or later is needed)")
