@@ -35,7 +35,7 @@ public struct KeyEncryptionKey: Sendable {
             throw DKIMError(.invalidInput, "the key-encryption key from \(origin) is all zero octets; generate one with 'openssl rand -hex 32'")
         }
         bytes = key
-        id = sha256(Data("dkimctl key-encryption key id\u{0}".utf8) + key).prefix(8).map { String(format: "%02x", $0) }.joined()
+        id = sha256(Data("dkimctl key-encryption key id\u{0}".utf8) + key).prefix(8).hexadecimal
         self.origin = origin
     }
 

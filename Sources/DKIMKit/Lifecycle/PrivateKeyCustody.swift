@@ -67,8 +67,7 @@ public struct PrivateKeyCustody: Sendable {
         let directory = state.path + "/run"
         try AtomicFile.makeDirectory(directory, mode: PrivateKeyFile.directoryMode)
         try checkSigningDirectory(directory)
-        let random = (0..<8).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
-        let path = "\(directory)/\(state.privateKeyFileName(for: key.recordName)).\(random)"
+        let path = "\(directory)/\(state.privateKeyFileName(for: key.recordName)).\(AtomicFile.randomSuffix())"
         try PrivateKeyFile.write(try privateKeyPEM(of: key), to: path)
         defer { try? PrivateKeyFile.destroy(path) }
         return try body(path)

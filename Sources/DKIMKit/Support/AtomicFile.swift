@@ -12,6 +12,11 @@ import Foundation
 public enum AtomicFile {
     /// - Parameter replacing: true to replace an existing file (rename); false to
     ///   refuse one that exists or appears meanwhile (link + unlink, `.conflict`).
+    /// 16 random hex digits, for a temporary name nobody can predict.
+    static func randomSuffix() -> String {
+        Data((0..<8).map { _ in UInt8.random(in: .min ... .max) }).hexadecimal
+    }
+
     public static func write(_ contents: Data, to path: String, mode: mode_t, replacing: Bool) throws {
         var directory = (path as NSString).deletingLastPathComponent
         if directory.isEmpty { directory = "." }
@@ -24,8 +29,7 @@ public enum AtomicFile {
         var temporary = ""
         var descriptor: Int32 = -1
         for _ in 0..<8 {
-            let random = (0..<8).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
-            temporary = "\(directory)/.\((path as NSString).lastPathComponent).\(random).tmp"
+            temporary = "\(directory)/.\((path as NSString).lastPathComponent).\(randomSuffix()).tmp"
             descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
             if descriptor >= 0 || errno != EEXIST { break }
         }
