@@ -46,12 +46,21 @@ struct DKIMCtl: ParsableCommand {
         do {
             var command = try parseAsRoot(arguments)
             try command.run()
-            Output.standard.flush()
-            Foundation.exit(0)
+            finish(0)
         } catch {
             Output.standard.flush()
-            Foundation.exit(report(error))
+            finish(report(error))
         }
+    }
+
+    /// Flushes every output stream and ends the process without the C library's exit
+    /// handlers: they only free memory (OpenSSL's clean-up, C++ static destructors), which
+    /// the kernel takes back anyway, and cost about 0.6 ms per command. Everything dkimctl
+    /// writes to disk is synced and committed before this point.
+    private static func finish(_ status: Int32) -> Never {
+        Output.standard.flush()
+        fflush(nil)
+        _exit(status)
     }
 
     private static func report(_ error: Error) -> Int32 {

@@ -267,6 +267,34 @@ import Testing
         #expect(try dkimctl.run(["audit", "verify"]).status == 0)
     }
 
+    /// A slot's keys of one day take the dated selector, then 'b' … 'z'; a name that holds a
+    /// key file nobody registered is passed over (never overwritten); the 27th key is refused.
+    @Test func sameDayKeysTakeTheNextFreeSuffixUntilZ() throws {
+        let (scratch, dkimctl) = try initialised()
+        defer { withExtendedLifetime(scratch) {} }
+        let state = StateDirectory(path: dkimctl.stateDirectory)
+        let planted = state.keysPath + "/self-hosted-support-20261123c._domainkey.example.org.pem"
+        #expect(FileManager.default.createFile(atPath: planted, contents: Data("not a key".utf8), attributes: [.posixPermissions: 0o600]))
+        var selectors: [String] = []
+        for _ in 0..<25 {
+            let result = try dkimctl.run(["new", "--domain", "example.org", "--provider", "self-hosted", "--usage", "support",
+                                          "--algorithm", "ed25519", "--format", "json"])
+            #expect(result.status == 0, "\(result.standardError)")
+            selectors.append(try #require(try json(result.standardOutput) as? [String: Any])["selector"] as? String ?? "?")
+        }
+        let expected = ["self-hosted-support-20261123"] + "bdefghijklmnopqrstuvwxyz".map { "self-hosted-support-20261123\($0)" }
+        #expect(selectors == expected)
+        #expect(try String(contentsOfFile: planted, encoding: .utf8) == "not a key")
+        let before = DirectorySnapshot(scratch.path, ignoring: ["-shm"])
+        let refused = try dkimctl.run(["new", "--domain", "example.org", "--provider", "self-hosted", "--usage", "support",
+                                       "--algorithm", "ed25519"])
+        #expect(refused.status == 64)
+        #expect(refused.errorLines.filter { $0.hasPrefix("dkimctl: error: ") } == [
+            "dkimctl: error: no free selector left for self-hosted/support in example.org today (self-hosted-support-20261123…self-hosted-support-20261123z are all taken)",
+        ])
+        #expect(DirectorySnapshot(scratch.path, ignoring: ["-shm"]) == before)
+    }
+
     @Test func aMissingOwnerIsRefused() throws {
         let (directory, dkimctl) = try initialised(owner: nil)
         let before = DirectorySnapshot(directory.path, ignoring: ["-shm"])

@@ -79,10 +79,10 @@ public struct KeyIssuer: Sendable {
     public func issue(_ request: KeyRequest, keyPair given: KeyPair?, adoptingOrphans: Bool, at time: Date) throws -> RegisteredKey {
         try validate(request)
         let explicit = request.selector
-        var candidates: [Selector]
+        var candidates: SelectorCandidates
         if let explicit {
             try checkFree(explicit, in: request.domain)
-            candidates = [explicit]
+            candidates = SelectorCandidates(explicit: explicit)
         } else {
             if adoptingOrphans, let adopted = try adoptOrphan(for: request, at: time) { return adopted }
             candidates = try freeCandidates(for: request, at: time)
@@ -96,8 +96,7 @@ public struct KeyIssuer: Sendable {
 
         // Another process may take the same automatic name meanwhile: the
         // registry's unique constraint decides, and the next free name is tried.
-        while !candidates.isEmpty {
-            let selector = candidates.removeFirst()
+        while let selector = try candidates.next() {
             try request.profile.check(selector)
             let name = try KeyRecordName(selector: selector, domain: request.domain)
             let path = state.privateKeyPath(for: name)
@@ -126,10 +125,11 @@ public struct KeyIssuer: Sendable {
 
     /// The registry store: no file; the key is sealed for its record name and registered with it.
     private func issueSealed(
-        _ request: KeyRequest, pem: Data, keyPair: KeyPair, candidates: [Selector], explicit: Selector?, at time: Date
+        _ request: KeyRequest, pem: Data, keyPair: KeyPair, candidates: SelectorCandidates, explicit: Selector?, at time: Date
     ) throws -> RegisteredKey {
         let kek = try store.kek(for: "sealing the private key of a new \(request.provider)/\(request.usage) key")
-        for selector in candidates {
+        var candidates = candidates
+        while let selector = try candidates.next() {
             try request.profile.check(selector)
             let name = try KeyRecordName(selector: selector, domain: request.domain)
             let sealed = try KeyEnvelope.seal(pem, recordName: name.relative, fingerprint: keyPair.fingerprint, under: kek)
@@ -187,22 +187,61 @@ public struct KeyIssuer: Sendable {
     }
 
     /// The pattern's selector for `time`, then the same with `b`, `c`, … appended,
-    /// leaving out names already registered or holding a key file.
-    private func freeCandidates(for request: KeyRequest, at time: Date) throws -> [Selector] {
+    /// leaving out names already registered or holding a key file (looked at one by one,
+    /// as they are tried: usually the first is free).
+    private func freeCandidates(for request: KeyRequest, at time: Date) throws -> SelectorCandidates {
         let base = try request.pattern.selector(provider: request.provider, usage: request.usage, date: time)
         let taken = try registry.selectors(of: request.domain, startingWith: base.name)
-        var free: [Selector] = []
-        for suffix in SelectorPattern.sameDaySuffixes {
-            let selector = try Selector(base.name + suffix)
+        var candidates = SelectorCandidates(base: base, isFree: { selector in
             let name = try KeyRecordName(selector: selector, domain: request.domain)
-            if taken.contains(selector.name) || FileManager.default.fileExists(atPath: state.privateKeyPath(for: name)) {
-                continue
-            }
-            free.append(selector)
-        }
-        if free.isEmpty {
+            return !taken.contains(selector.name) && !FileManager.default.fileExists(atPath: state.privateKeyPath(for: name))
+        })
+        guard try candidates.peek() != nil else {
             throw DKIMError(.conflict, "no free selector left for \(request.provider)/\(request.usage) in \(request.domain) today (\(base)…\(base)z are all taken)")
         }
-        return free
+        return candidates
+    }
+}
+
+/// The selectors a new key may take, in order: one given on the command line, or the
+/// pattern's name then its same-day suffixes, each checked only when it is reached.
+struct SelectorCandidates {
+    private var explicit: Selector?
+    private var base: Selector?
+    private var isFree: (Selector) throws -> Bool = { _ in true }
+    private var suffixes = SelectorPattern.sameDaySuffixes[...]
+    private var peeked: Selector?
+
+    init(explicit: Selector) {
+        self.explicit = explicit
+    }
+
+    init(base: Selector, isFree: @escaping (Selector) throws -> Bool) {
+        self.base = base
+        self.isFree = isFree
+    }
+
+    /// The next candidate, or nil when none is left.
+    mutating func next() throws -> Selector? {
+        if let peeked {
+            self.peeked = nil
+            return peeked
+        }
+        if let explicit {
+            self.explicit = nil
+            return explicit
+        }
+        guard let base else { return nil }
+        while let suffix = suffixes.popFirst() {
+            let selector = try Selector(base.name + suffix)
+            if try isFree(selector) { return selector }
+        }
+        return nil
+    }
+
+    /// The candidate `next()` will return, without consuming it.
+    mutating func peek() throws -> Selector? {
+        if peeked == nil { peeked = try next() }
+        return peeked
     }
 }

@@ -40,10 +40,21 @@ public struct SelectorPattern: Sendable, Hashable, CustomStringConvertible {
             "provider": provider.selectorToken, "usage": usage.name,
             "yyyymmdd": yyyy + mm + dd, "yyyymm": yyyy + mm, "yyyy": yyyy, "mm": mm, "dd": dd,
         ]
-        var name = pattern
-        for (token, value) in values {
-            name = name.replacingOccurrences(of: "{\(token)}", with: value)
+        // Each {token} replaced in one pass (an unknown one stays, and the selector check refuses it).
+        var name = ""
+        var rest = Substring(pattern)
+        while let open = rest.firstIndex(of: "{") {
+            name += rest[..<open]
+            let afterOpen = rest.index(after: open)
+            if let close = rest[afterOpen...].firstIndex(of: "}"), let value = values[String(rest[afterOpen..<close])] {
+                name += value
+                rest = rest[rest.index(after: close)...]
+            } else {
+                name += "{"
+                rest = rest[afterOpen...]
+            }
         }
+        name += rest
         do {
             return try Selector(name)
         } catch let error as DKIMError {
