@@ -27,7 +27,7 @@ struct GlobalOptions: ParsableArguments {
     /// The PostgreSQL registry named by --registry, else $DKIMCTL_REGISTRY, else `registry:` in the
     /// configuration file (--config's, else the state directory's); nil for the state's SQLite file.
     func postgresRegistry() throws -> PostgresSettings? {
-        let environment = ProcessInfo.processInfo.environment["DKIMCTL_REGISTRY"].flatMap { $0.isEmpty ? nil : $0 }
+        let environment = ProcessEnvironment.nonEmptyValue("DKIMCTL_REGISTRY")
         guard let url = registryURL ?? environment ?? ConfigurationFile.registryURL(inFileAt: Self.configurationPath(state)), !url.isEmpty
         else { return nil }
         return try PostgresSettings(url: url)
@@ -61,7 +61,7 @@ struct CommandContext {
     let now: Date
 
     static func currentTime() throws -> Date {
-        guard let text = ProcessInfo.processInfo.environment["DKIMCTL_NOW"], !text.isEmpty else { return Date() }
+        guard let text = ProcessEnvironment.nonEmptyValue("DKIMCTL_NOW") else { return Date() }
         guard let date = Timestamp.parse(text) else {
             throw DKIMError(.invalidInput, "DKIMCTL_NOW '\(text)' is not an ISO 8601 time (e.g. 2026-11-23T10:00:00Z)")
         }

@@ -241,8 +241,8 @@ public struct Actor: Sendable, Equatable, CustomStringConvertible {
 
     /// The effective user and the host name, or `DKIMCTL_ACTOR` when set
     /// (for automation that acts on a person's behalf).
-    public static func current(environment: [String: String] = ProcessInfo.processInfo.environment) -> Actor {
-        if let name = environment["DKIMCTL_ACTOR"], !name.isEmpty { return Actor(name) }
+    public static func current(environment: (String) -> String? = ProcessEnvironment.value) -> Actor {
+        if let name = environment("DKIMCTL_ACTOR"), !name.isEmpty { return Actor(name) }
         var user = "uid\(geteuid())"
         if let entry = getpwuid(geteuid()), let name = entry.pointee.pw_name { user = String(cString: name) }
         var host = [CChar](repeating: 0, count: 256)

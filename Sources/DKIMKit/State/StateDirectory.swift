@@ -110,11 +110,11 @@ public struct StateDirectory: Sendable, Equatable {
 
     /// The default location: `$DKIMCTL_HOME`, else `/var/lib/dkimctl` for root,
     /// else `$XDG_DATA_HOME/dkimctl`, else `~/.local/share/dkimctl`.
-    public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        if let home = environment["DKIMCTL_HOME"], !home.isEmpty { return home }
+    public static func defaultPath(environment: (String) -> String? = ProcessEnvironment.value) -> String {
+        if let home = environment("DKIMCTL_HOME"), !home.isEmpty { return home }
         if geteuid() == 0 { return "/var/lib/dkimctl" }
-        if let data = environment["XDG_DATA_HOME"], !data.isEmpty { return data + "/dkimctl" }
-        let home = environment["HOME"] ?? NSHomeDirectory()
+        if let data = environment("XDG_DATA_HOME"), !data.isEmpty { return data + "/dkimctl" }
+        let home = environment("HOME") ?? NSHomeDirectory()
         return home + "/.local/share/dkimctl"
     }
 

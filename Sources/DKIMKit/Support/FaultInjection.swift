@@ -25,8 +25,7 @@ public enum FaultInjection {
     ]
 
     private static let armed: String? = {
-        let value = ProcessInfo.processInfo.environment[variable]
-        return value?.isEmpty == false ? value : nil
+        ProcessEnvironment.nonEmptyValue(variable)
     }()
 
     nonisolated(unsafe) private static var stopped = false
