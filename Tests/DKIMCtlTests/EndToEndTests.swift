@@ -28,6 +28,13 @@ import Testing
         return (directory, dkimctl)
     }
 
+    /// `list` shows `keys` keys (CSV, after its header line) and `audit verify` passes.
+    private func expectListedAndVerified(_ dkimctl: DKIMCtlBinary, keys: Int) throws {
+        let listed = try dkimctl.run(["list", "--format", "csv"])
+        #expect(listed.standardOutput.split(whereSeparator: \.isNewline).count == keys + 1, "\(listed.standardOutput)\(listed.standardError)")
+        #expect(try dkimctl.run(["audit", "verify"]).status == 0)
+    }
+
     @Test func initNewListShowRecord() throws {
         let (scratch, dkimctl) = try initialised()
         defer { withExtendedLifetime(scratch) {} }
@@ -240,9 +247,7 @@ import Testing
             #expect(calls.contains { $0.contains("<\(state)/registry.sqlite-wal>") }, "\(calls)")
         }
         // What was committed to the WAL alone is there for the next command.
-        let listed = try dkimctl.run(["list", "--format", "csv"])
-        #expect(listed.standardOutput.split(whereSeparator: \.isNewline).count == 3, "\(listed.standardOutput)\(listed.standardError)")
-        #expect(try dkimctl.run(["audit", "verify"]).status == 0)
+        try expectListedAndVerified(dkimctl, keys: 2)
     }
 
     /// Each process rebuilds SQLite's index of the WAL, so SQLite alone would never let the
@@ -262,9 +267,7 @@ import Testing
         let limit = (1 << 20) + 256 * 1024  // the documented 1 MiB, plus one command's commit
         #expect(sizes.allSatisfy { $0 <= limit }, "WAL sizes after each new: \(sizes)")
         #expect(zip(sizes, sizes.dropFirst()).contains { $0 > $1 }, "the WAL was never folded: \(sizes)")
-        let listed = try dkimctl.run(["list", "--format", "csv"])
-        #expect(listed.standardOutput.split(whereSeparator: \.isNewline).count == 46, "\(listed.standardError)")
-        #expect(try dkimctl.run(["audit", "verify"]).status == 0)
+        try expectListedAndVerified(dkimctl, keys: 45)
     }
 
     /// A slot's keys of one day take the dated selector, then 'b' … 'z'; a name that holds a

@@ -206,18 +206,19 @@ public struct KeyIssuer: Sendable {
 /// The selectors a new key may take, in order: one given on the command line, or the
 /// pattern's name then its same-day suffixes, each checked only when it is reached.
 struct SelectorCandidates {
-    private var explicit: Selector?
-    private var base: Selector?
-    private var isFree: (Selector) throws -> Bool = { _ in true }
-    private var suffixes = SelectorPattern.sameDaySuffixes[...]
+    private let base: Selector
+    private let isFree: (Selector) throws -> Bool
+    private var suffixes: ArraySlice<String>
     private var peeked: Selector?
 
+    /// The given selector alone (checked by the caller).
     init(explicit: Selector) {
-        self.explicit = explicit
+        self.init(base: explicit, suffixes: [""], isFree: { _ in true })
     }
 
-    init(base: Selector, isFree: @escaping (Selector) throws -> Bool) {
+    init(base: Selector, suffixes: [String] = SelectorPattern.sameDaySuffixes, isFree: @escaping (Selector) throws -> Bool) {
         self.base = base
+        self.suffixes = suffixes[...]
         self.isFree = isFree
     }
 
@@ -227,11 +228,6 @@ struct SelectorCandidates {
             self.peeked = nil
             return peeked
         }
-        if let explicit {
-            self.explicit = nil
-            return explicit
-        }
-        guard let base else { return nil }
         while let suffix = suffixes.popFirst() {
             let selector = try Selector(base.name + suffix)
             if try isFree(selector) { return selector }

@@ -10,13 +10,13 @@ import Foundation
 /// is refused unless it has the sticky bit (like /tmp), where they cannot
 /// replace or remove our file.
 public enum AtomicFile {
-    /// - Parameter replacing: true to replace an existing file (rename); false to
-    ///   refuse one that exists or appears meanwhile (link + unlink, `.conflict`).
     /// 16 random hex digits, for a temporary name nobody can predict.
     static func randomSuffix() -> String {
         Data((0..<8).map { _ in UInt8.random(in: .min ... .max) }).hexadecimal
     }
 
+    /// - Parameter replacing: true to replace an existing file (rename); false to
+    ///   refuse one that exists or appears meanwhile (link + unlink, `.conflict`).
     public static func write(_ contents: Data, to path: String, mode: mode_t, replacing: Bool) throws {
         var directory = (path as NSString).deletingLastPathComponent
         if directory.isEmpty { directory = "." }

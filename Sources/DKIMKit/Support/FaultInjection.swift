@@ -24,9 +24,7 @@ public enum FaultInjection {
         "private-key-disposed",  // the file is destroyed or revealed, not yet recorded
     ]
 
-    private static let armed: String? = {
-        ProcessEnvironment.nonEmptyValue(variable)
-    }()
+    private static let armed = ProcessEnvironment.nonEmptyValue(variable)
 
     nonisolated(unsafe) private static var stopped = false
 
